@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Backend registry (URI schemes) and checked dispatch. The core never calls
+ * b->ops->x directly: these wrappers turn a missing optional slot into
+ * VS_ENOTSUP, refuse writes on read-only handles, keep results within the
+ * VS_E* space, and count operations for the benchmarks.
+ */
+#include <stdio.h>
+
+#include "store_int.h"
+
+struct scheme {
+	char name[16];
+	vs_backend_open_fn *open;
+};
+
+static int open_mem(struct vs_backend **out, const char *path, const struct vs_repo_opts *opts)
+{
+	if (*path)
+		return vs_error_set(VS_EINVAL, "the mem: backend takes no path (got '%s')", path);
+	return vs_backend_mem_open(out, opts);
+}
+
+static struct scheme schemes[16] = {
+	{ "mem", open_mem },
+	{ "lmdb", vs_backend_lmdb_open },
+	{ "git", vs_backend_git_open },
+};
+
+int vs_backend_register(const char *scheme, vs_backend_open_fn *open)
+{
+	VS_CHECK_ARG(scheme && *scheme && strlen(scheme) < sizeof(schemes[0].name) && open);
+	for (size_t i = 0; i < VS_ARRAY_SIZE(schemes); i++) {
+		if (!strcmp(schemes[i].name, scheme))
+			return vs_error_set(VS_EEXIST, "backend scheme '%s' already registered",
+					    scheme);
+		if (!schemes[i].open) {
+			snprintf(schemes[i].name, sizeof(schemes[i].name), "%s", scheme);
+			schemes[i].open = open;
+			return 0;
+		}
+	}
+	return vs_error_set(VS_ENOSPC, "too many backend schemes");
+}
+
+int vs__uri_split(char *scheme, size_t n, const char **rest, const char *uri)
+{
+	const char *colon = strchr(uri, ':');
+	if (!colon || colon == uri || (size_t)(colon - uri) >= n)
+		return vs_error_set(VS_EINVAL,
+				    "store URI '%s' has no scheme (expected mem:, lmdb:PATH or "
+				    "git:PATH)",
+				    uri);
+	memcpy(scheme, uri, (size_t)(colon - uri));
+	scheme[colon - uri] = '\0';
+	*rest = colon + 1;
+	return 0;
+}
+
+int vs__backend_open_uri(struct vs_backend **out, const char *uri, const struct vs_repo_opts *opts)
+{
+	char scheme[16];
+	const char *rest;
+	int err;
+
+	*out = NULL;
+	if ((err = vs__uri_split(scheme, sizeof(scheme), &rest, uri)) < 0)
+		return err;
+	for (size_t i = 0; i < VS_ARRAY_SIZE(schemes) && schemes[i].open; i++) {
+		if (strcmp(schemes[i].name, scheme))
+			continue;
+		if (strcmp(scheme, "mem") && !*rest)
+			return vs_error_set(VS_EINVAL, "store URI '%s' needs a path after '%s:'",
+					    uri, scheme);
+		if ((err = schemes[i].open(out, rest, opts)) < 0)
+			return err;
+		return vs__backend_check(*out);
+	}
+	return vs_error_set(VS_EINVAL, "unknown store scheme '%s' in '%s'", scheme, uri);
+}
+
+int vs__backend_check(struct vs_backend *b)
+{
+	const struct vs_backend_ops *o = b->ops;
+	if (o->version != VS_BACKEND_OPS_VERSION)
+		return vs_error_set(VS_EINVAL, "backend '%s' has ops version %u, expected %u",
+				    o->name, o->version, VS_BACKEND_OPS_VERSION);
+	if (!o->obj_read || !o->obj_exists || !o->obj_write || !o->batch_begin ||
+	    !o->batch_commit || !o->batch_abort || !o->ref_read || !o->ref_cas ||
+	    !o->ref_delete || !o->ref_list || !o->free)
+		return vs_error_set(VS_EINVAL, "backend '%s' lacks a mandatory operation",
+				    o->name);
+	return 0;
+}
+
+/* A backend must answer with a VS_E* code; anything else is a bug there. */
+static int checked(struct vs_backend *b, int rc, const char *op)
+{
+	if (rc > 0 || rc == 0)
+		return rc;
+	if (rc > -4096 || (rc <= VS_ECONFLICT && rc >= VS_EQUOTA))
+		return rc;
+	return vs_error_set(VS_EBACKEND, "backend '%s' %s returned foreign code %d",
+			    b->ops->name, op, rc);
+}
+
+static int readonly(struct vs_backend *b)
+{
+	return vs_error_set(VS_EROFS, "the %s store is open read-only", b->ops->name);
+}
+
+int vs__backend_obj_read(struct vs_backend *b, const struct vs_oid *id, enum vs_otype *type,
+			 struct vs_buf *out)
+{
+	b->stats.obj_reads++;
+	return checked(b, b->ops->obj_read(b, id, type, out), "obj_read");
+}
+
+int vs__backend_obj_exists(struct vs_backend *b, const struct vs_oid *id)
+{
+	b->stats.obj_exists++;
+	return checked(b, b->ops->obj_exists(b, id), "obj_exists");
+}
+
+int vs__backend_obj_write(struct vs_backend *b, const struct vs_oid *id, enum vs_otype type,
+			  const void *data, size_t len)
+{
+	if (b->readonly)
+		return readonly(b);
+	b->stats.obj_writes++;
+	return checked(b, b->ops->obj_write(b, id, type, data, len), "obj_write");
+}
+
+int vs__backend_obj_foreach(struct vs_backend *b, vs_oid_fn *cb, void *payload)
+{
+	if (!b->ops->obj_foreach)
+		return vs_error_set(VS_ENOTSUP, "backend '%s' cannot list objects", b->ops->name);
+	return checked(b, b->ops->obj_foreach(b, cb, payload), "obj_foreach");
+}
+
+int vs__backend_batch_begin(struct vs_backend *b)
+{
+	if (b->readonly)
+		return readonly(b);
+	b->stats.batches++;
+	return checked(b, b->ops->batch_begin(b), "batch_begin");
+}
+
+int vs__backend_batch_commit(struct vs_backend *b)
+{
+	return checked(b, b->ops->batch_commit(b), "batch_commit");
+}
+
+void vs__backend_batch_abort(struct vs_backend *b)
+{
+	b->ops->batch_abort(b);
+}
+
+int vs__backend_ref_read(struct vs_backend *b, const char *name, struct vs_oid *out)
+{
+	b->stats.ref_reads++;
+	return checked(b, b->ops->ref_read(b, name, out), "ref_read");
+}
+
+int vs__backend_ref_cas(struct vs_backend *b, const char *name, const struct vs_oid *target,
+			const struct vs_oid *expected)
+{
+	if (b->readonly)
+		return readonly(b);
+	b->stats.ref_updates++;
+	return checked(b, b->ops->ref_cas(b, name, target, expected), "ref_cas");
+}
+
+int vs__backend_ref_delete(struct vs_backend *b, const char *name, const struct vs_oid *expected)
+{
+	if (b->readonly)
+		return readonly(b);
+	b->stats.ref_updates++;
+	return checked(b, b->ops->ref_delete(b, name, expected), "ref_delete");
+}
+
+int vs__backend_ref_list(struct vs_backend *b, const char *prefix, vs_ref_fn *cb, void *payload)
+{
+	return checked(b, b->ops->ref_list(b, prefix, cb, payload), "ref_list");
+}
+
+int vs__backend_config_get(struct vs_backend *b, const char *key, struct vs_buf *out)
+{
+	if (!b->ops->config_get)
+		return vs_error_set(VS_ENOENT, "backend '%s' keeps no settings", b->ops->name);
+	return checked(b, b->ops->config_get(b, key, out), "config_get");
+}
+
+int vs__backend_config_set(struct vs_backend *b, const char *key, const char *value)
+{
+	if (!b->ops->config_set)
+		return 0; /* nothing to remember: the backend has a fixed format */
+	if (b->readonly)
+		return readonly(b);
+	return checked(b, b->ops->config_set(b, key, value), "config_set");
+}
+
+void vs__backend_free(struct vs_backend *b)
+{
+	if (b)
+		b->ops->free(b);
+}
+

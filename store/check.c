@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vs_repo_check: every ref names a commit, and every object reachable from
+ * the refs exists, has the type its referrer says, hashes to its id, and
+ * parses strictly.
+ */
+#include <stdio.h>
+
+#include "store_int.h"
+
+struct pending {
+	struct vs_oid id;
+	enum vs_otype type;
+};
+
+struct check {
+	struct vs_repo *repo;
+	struct vs_oidmap seen;
+	struct pending *stack;
+	size_t n, cap;
+	struct vs_check_stats stats;
+	struct vs_buf raw;
+};
+
+static int push(struct check *c, const struct vs_oid *id, enum vs_otype type)
+{
+	int err;
+	if (vs__oidmap_has(&c->seen, id))
+		return 0;
+	if ((err = vs__oidmap_put(&c->seen, id, NULL, NULL)) < 0)
+		return err;
+	if (c->n == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 256;
+		struct pending *ns = vs__realloc(c->stack, ncap * sizeof(*ns));
+		if (!ns)
+			return vs__enomem();
+		c->stack = ns;
+		c->cap = ncap;
+	}
+	c->stack[c->n++] = (struct pending){ *id, type };
+	return 0;
+}
+
+static const char *type_name(enum vs_otype t)
+{
+	static const char *const names[] = { "?", "commit", "tree", "blob", "tag" };
+	return (unsigned)t < VS_ARRAY_SIZE(names) ? names[t] : "?";
+}
+
+/* Read @id, insisting on @want and on the content hashing to @id. */
+static int read_verified(void *ctx, const struct vs_oid *id, enum vs_otype *type,
+			 struct vs_buf *out)
+{
+	struct check *c = ctx;
+	char hex[VS_OID_MAXHEXSZ + 1];
+	struct vs_oid again;
+	int err;
+
+	if ((err = vs__backend_obj_read(c->repo->backend, id, type, out)) < 0)
+		return err == VS_ENOENT ? vs_error_set(VS_ECORRUPT, "object %s is missing",
+						       vs_oid_tostr(hex, id))
+					: err;
+	if ((err = c->repo->format->hash(&again, *type, out->ptr, out->size)) < 0)
+		return err;
+	if (!vs_oid_equal(&again, id))
+		return vs_error_set(VS_ECORRUPT, "object %s does not hash to its id",
+				    vs_oid_tostr(hex, id));
+	return 0;
+}
+
+static int tree_child(void *payload, const struct vs_format_entry *e)
+{
+	struct check *c = payload;
+	int err;
+	if (e->mode == 0160000)
+		return 0; /* a gitlink names a commit of another repository */
+	if (e->namelen == 0 || memchr(e->name, '/', e->namelen))
+		return vs_error_set(VS_ECORRUPT, "tree entry with a bad name");
+	if ((err = push(c, &e->id, e->mode == 040000 ? VS_OBJ_TREE : VS_OBJ_BLOB)) < 0)
+		return err;
+	return 0;
+}
+
+static int check_one(struct check *c, const struct pending *p)
+{
+	struct vs_object_io io = { c, read_verified, NULL };
+	struct vs_format_commit fc;
+	enum vs_otype type;
+	char hex[VS_OID_MAXHEXSZ + 1];
+	int err;
+
+	if (p->type == VS_OBJ_TREE) {
+		c->stats.trees++;
+		err = c->repo->format->tree_load(c->repo->format, &io, &p->id, tree_child, c);
+		return err < 0 ? vs__error_wrap(err, "tree %s", vs_oid_tostr(hex, &p->id)) : 0;
+	}
+	if ((err = read_verified(c, &p->id, &type, &c->raw)) < 0)
+		return err;
+	if (type != p->type)
+		return vs_error_set(VS_ECORRUPT, "object %s is a %s, expected a %s",
+				    vs_oid_tostr(hex, &p->id), type_name(type),
+				    type_name(p->type));
+	if (type == VS_OBJ_BLOB) {
+		c->stats.blobs++;
+		return 0;
+	}
+	c->stats.commits++;
+	if ((err = c->repo->format->commit_parse(&fc, c->raw.ptr, c->raw.size)) < 0)
+		return vs__error_wrap(err, "commit %s", vs_oid_tostr(hex, &p->id));
+	err = push(c, &fc.tree, VS_OBJ_TREE);
+	for (size_t i = 0; i < fc.nparents && err >= 0; i++)
+		err = push(c, &fc.parents[i], VS_OBJ_COMMIT);
+	vs_format_commit_dispose(&fc);
+	return err;
+}
+
+static int check_ref(void *payload, const char *name, const struct vs_oid *target)
+{
+	struct check *c = payload;
+	c->stats.refs++;
+	if (target->type != c->repo->format->oid_type)
+		return vs_error_set(VS_ECORRUPT, "ref %s holds an id of another format", name);
+	return push(c, target, VS_OBJ_COMMIT);
+}
+
+int vs_repo_check(struct vs_repo *repo, struct vs_check_stats *out)
+{
+	struct check c = { .repo = repo };
+	int err;
+
+	VS_CHECK_ARG(repo);
+	if ((err = vs__backend_ref_list(repo->backend, "refs/", check_ref, &c)) < 0)
+		goto out;
+	while (c.n && err >= 0) {
+		struct pending p = c.stack[--c.n];
+		err = check_one(&c, &p);
+	}
+out:
+	if (out)
+		*out = c.stats;
+	vs__oidmap_dispose(&c.seen);
+	vs_free(c.stack);
+	vs_buf_release(&c.raw);
+	return err;
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A repository: one backend (mem, lmdb or git), one object format, a cache
+ * of loaded trees. Not thread-safe: use one repo per thread, or a lock.
+ */
+#ifndef VSTORE_REPO_H
+#define VSTORE_REPO_H
+
+#include "common.h"
+#include "buf.h"
+#include "oid.h"
+
+struct vs_repo;
+
+enum vs_repo_flags {
+	VS_REPO_NOCREATE = 1 << 0, /**< fail with VS_ENOENT instead of creating */
+	VS_REPO_READONLY = 1 << 1, /**< open for reading; writes fail with VS_EROFS */
+};
+
+#define VS_REPO_OPTS_VERSION 1
+
+/** Options for vs_repo_open(); zero-fill, then set version. */
+struct vs_repo_opts {
+	unsigned int version;  /**< VS_REPO_OPTS_VERSION */
+	unsigned int flags;    /**< enum vs_repo_flags */
+	const char *format;    /**< object format for a new store; NULL: the backend's default */
+	size_t cache_trees;    /**< trees kept loaded in the cache; 0: 4096 */
+	size_t lmdb_mapsize;   /**< initial LMDB map size in bytes; 0: 64 MiB (grown when full) */
+};
+
+/**
+ * Open (or create) the store named by @p uri: "mem:", "lmdb:PATH" or
+ * "git:PATH" (a bare repository is created when PATH does not exist).
+ * @param opts NULL for defaults.
+ * @return 0, VS_ENOENT (missing with VS_REPO_NOCREATE), VS_EINVAL (bad URI
+ * or options). The caller closes *out with vs_repo_close().
+ */
+VS_EXTERN int vs_repo_open(struct vs_repo **out, const char *uri,
+			   const struct vs_repo_opts *opts);
+
+/** Close the repo and its backend. Trees and commits must be freed first. NULL-safe. */
+VS_EXTERN void vs_repo_close(struct vs_repo *repo);
+
+/** The object format's name ("git"). Borrowed. */
+VS_EXTERN const char *vs_repo_format(const struct vs_repo *repo);
+
+/** The backend's name ("mem", "lmdb", "git"). Borrowed. */
+VS_EXTERN const char *vs_repo_backend_name(const struct vs_repo *repo);
+
+/** What vs_repo_check() looked at. */
+struct vs_check_stats {
+	size_t refs;    /**< refs resolved */
+	size_t commits; /**< commits verified */
+	size_t trees;   /**< trees verified */
+	size_t blobs;   /**< blobs verified */
+};
+
+/**
+ * Full integrity check: every ref names a commit, and every object reachable
+ * from a ref exists, hashes to its id and parses strictly.
+ * @param out NULL or filled with counts.
+ * @return 0, or VS_ECORRUPT naming the first bad ref or object.
+ */
+VS_EXTERN int vs_repo_check(struct vs_repo *repo, struct vs_check_stats *out);
+
+/** Progress of a long operation; return non-zero to stop it (that value is returned). */
+typedef int vs_progress_fn(void *payload, const char *stage, size_t done, size_t total);
+
+/**
+ * Copy every ref of @p src and every object reachable from them into @p dst,
+ * byte for byte (same format, same ids). Objects @p dst has are skipped.
+ * @return 0, VS_EINVAL when the formats differ.
+ */
+VS_EXTERN int vs_repo_copy(struct vs_repo *dst, struct vs_repo *src,
+			   vs_progress_fn *progress, void *payload);
+
+/**
+ * Read the raw content of object @p id (without git's header).
+ * @param[out] type 1 commit, 2 tree, 3 blob, 4 tag (git's numbers, enum vs_otype).
+ * @return 0, VS_ENOENT. The caller releases @p out.
+ */
+VS_EXTERN int vs_repo_read_raw(struct vs_buf *out, int *type, struct vs_repo *repo,
+			       const struct vs_oid *id);
+
+/**
+ * Resolve @p spec: a full hex id, a unique hex prefix of at least 4 digits
+ * (not on every backend: VS_ENOTSUP), a branch name, or a full ref name.
+ * @return 0, VS_ENOENT, VS_EINVAL (ambiguous prefix).
+ */
+VS_EXTERN int vs_repo_resolve(struct vs_oid *out, struct vs_repo *repo, const char *spec);
+
+#endif

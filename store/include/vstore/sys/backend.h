@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The backend interface, for those who implement a backend. A backend stores
+ * bytes under ids the core computed: immutable objects (read, write, exists,
+ * foreach), an atomic write batch, and mutable refs moved by compare-and-swap.
+ *
+ * Contract, checked by tests/conformance/test_backend.c:
+ * - obj_write of an id already present is a no-op and succeeds.
+ * - Between batch_begin and batch_commit, writes and ref updates are visible
+ *   to this handle and land together at batch_commit or not at all
+ *   (batch_abort, or a crash). Outside a batch each call is its own batch.
+ * - ref_cas never loses an update: it fails with VS_ECONFLICT when the ref
+ *   does not hold the expected value at the moment it is applied.
+ * - Every function returns 0 or a VS_E* code with the message set.
+ */
+#ifndef VSTORE_SYS_BACKEND_H
+#define VSTORE_SYS_BACKEND_H
+
+#include "../buf.h"
+#include "../common.h"
+#include "../oid.h"
+#include "../repo.h"
+
+/** Object types, numbered as git numbers them. */
+enum vs_otype {
+	VS_OBJ_COMMIT = 1,
+	VS_OBJ_TREE = 2,
+	VS_OBJ_BLOB = 3,
+	VS_OBJ_TAG = 4,
+};
+
+struct vs_backend;
+
+/** Called per ref by ref_list; non-zero stops the walk and is returned. */
+typedef int vs_ref_fn(void *payload, const char *name, const struct vs_oid *target);
+/** Called per object by obj_foreach; non-zero stops the walk and is returned. */
+typedef int vs_oid_fn(void *payload, const struct vs_oid *id);
+
+#define VS_BACKEND_OPS_VERSION 1
+
+struct vs_backend_ops {
+	unsigned int version; /**< VS_BACKEND_OPS_VERSION */
+	const char *name;     /**< "mem", "lmdb", "git" */
+
+	/** Read object @p id: its type and raw content. VS_ENOENT if absent. */
+	int (*obj_read)(struct vs_backend *b, const struct vs_oid *id, enum vs_otype *type,
+			struct vs_buf *out);
+	/** 1 if @p id is stored, 0 if not, or an error. */
+	int (*obj_exists)(struct vs_backend *b, const struct vs_oid *id);
+	/** Store an object whose id the core computed. */
+	int (*obj_write)(struct vs_backend *b, const struct vs_oid *id, enum vs_otype type,
+			 const void *data, size_t len);
+	/** Every stored object, in no particular order (optional). */
+	int (*obj_foreach)(struct vs_backend *b, vs_oid_fn *cb, void *payload);
+
+	/** Start an atomic batch of writes (batches do not nest). */
+	int (*batch_begin)(struct vs_backend *b);
+	/** Make the batch durable. On failure nothing of it is kept. */
+	int (*batch_commit)(struct vs_backend *b);
+	/** Drop the batch. */
+	void (*batch_abort)(struct vs_backend *b);
+
+	/** Read full ref @p name ("refs/heads/main"). VS_ENOENT if absent. */
+	int (*ref_read)(struct vs_backend *b, const char *name, struct vs_oid *out);
+	/** Set ref @p name to @p target iff it holds @p expected (NULL: iff absent). */
+	int (*ref_cas)(struct vs_backend *b, const char *name, const struct vs_oid *target,
+		       const struct vs_oid *expected);
+	/** Delete ref @p name iff it holds @p expected (NULL: whatever it holds). */
+	int (*ref_delete)(struct vs_backend *b, const char *name, const struct vs_oid *expected);
+	/** Every ref whose name starts with @p prefix, sorted by name. */
+	int (*ref_list)(struct vs_backend *b, const char *prefix, vs_ref_fn *cb, void *payload);
+
+	/** Read a store setting ("format"). VS_ENOENT if unset (optional). */
+	int (*config_get)(struct vs_backend *b, const char *key, struct vs_buf *out);
+	/** Write a store setting (optional). */
+	int (*config_set)(struct vs_backend *b, const char *key, const char *value);
+
+	/** Close and free. Mandatory. */
+	void (*free)(struct vs_backend *b);
+};
+
+/** Operation counters kept by the core's dispatch (for benchmarks and tests). */
+struct vs_backend_stats {
+	uint64_t obj_reads, obj_writes, obj_exists, batches, ref_reads, ref_updates;
+};
+
+/** The base every backend embeds first. */
+struct vs_backend {
+	const struct vs_backend_ops *ops; /**< read-only table shared by instances */
+	const char *default_format;       /**< format for a new store: "git" */
+	bool readonly;                    /**< opened with VS_REPO_READONLY */
+	struct vs_backend_stats stats;    /**< maintained by the core, not the backend */
+};
+
+/** Open an in-memory backend (empty). @return 0, VS_ENOMEM. */
+VS_EXTERN int vs_backend_mem_open(struct vs_backend **out, const struct vs_repo_opts *opts);
+
+/** Open an LMDB environment at directory @p path. @return 0, VS_ENOENT, VS_EBACKEND. */
+VS_EXTERN int vs_backend_lmdb_open(struct vs_backend **out, const char *path,
+				   const struct vs_repo_opts *opts);
+
+/** Open a git repository at @p path (created bare if missing). @return 0, VS_ENOENT, VS_EBACKEND. */
+VS_EXTERN int vs_backend_git_open(struct vs_backend **out, const char *path,
+				  const struct vs_repo_opts *opts);
+
+/** Opens a backend for a URI's remainder (after "scheme:"). */
+typedef int vs_backend_open_fn(struct vs_backend **out, const char *path,
+			       const struct vs_repo_opts *opts);
+
+/** Make vs_repo_open() accept "@p scheme:..." URIs. @return 0, VS_EEXIST, VS_EINVAL. */
+VS_EXTERN int vs_backend_register(const char *scheme, vs_backend_open_fn *open);
+
+/**
+ * Open a repo on an already open backend, which the repo then owns (it is
+ * freed even when this fails). @return 0, VS_EINVAL (version or format).
+ */
+VS_EXTERN int vs_repo_open_backend(struct vs_repo **out, struct vs_backend *b,
+				   const struct vs_repo_opts *opts);
+
+/** The repo's backend. Borrowed. */
+VS_EXTERN struct vs_backend *vs_repo_backend(struct vs_repo *repo);
+
+#endif

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The object format interface: how blobs, trees and commits become bytes and
+ * ids. "git" is git's format with SHA-1 ids; a format may store one logical
+ * tree as several objects (the "vs" format's bounded nodes), which is why
+ * trees go through tree_load/tree_store with an object I/O context rather
+ * than a single encode/decode pair.
+ */
+#ifndef VSTORE_SYS_FORMAT_H
+#define VSTORE_SYS_FORMAT_H
+
+#include "../buf.h"
+#include "../common.h"
+#include "../oid.h"
+#include "backend.h"
+
+/** One tree entry as the format sees it. */
+struct vs_format_entry {
+	const char *name; /**< not NUL-terminated when coming from a parser */
+	size_t namelen;   /**< bytes in name */
+	unsigned int mode; /**< git mode: 0100644, 0100755, 0120000, 040000, 0160000 */
+	struct vs_oid id;  /**< the child's id */
+};
+
+/** Where a format reads and writes objects (the backend, or only a hasher). */
+struct vs_object_io {
+	void *ctx;
+	/** Read object @p id; VS_ENOENT if absent. */
+	int (*read)(void *ctx, const struct vs_oid *id, enum vs_otype *type, struct vs_buf *out);
+	/** Store an object under the id the format computed (may only record the id). */
+	int (*write)(void *ctx, const struct vs_oid *id, enum vs_otype type, const void *data,
+		     size_t len);
+};
+
+/** A commit's fields as the format stores them. */
+struct vs_format_commit {
+	struct vs_oid tree;
+	struct vs_oid *parents; /**< owned by whoever filled the struct */
+	size_t nparents;
+	char *author;           /**< "Name <email> 1700000000 +0100" */
+	char *committer;        /**< same form */
+	char *extra_headers;    /**< headers git may carry (encoding, gpgsig...), raw, or NULL */
+	char *message;          /**< everything after the blank line */
+};
+
+/** Called per entry by tree_load, in the order stored; non-zero stops. */
+typedef int vs_format_entry_fn(void *payload, const struct vs_format_entry *e);
+
+struct vs_format {
+	const char *name;           /**< "git" */
+	enum vs_oid_type oid_type;  /**< VS_OID_SHA1 */
+
+	/** Id of an object of @p type with content @p data. VS_ECORRUPT on a detected collision attack. */
+	int (*hash)(struct vs_oid *out, enum vs_otype type, const void *data, size_t len);
+
+	/** Read tree @p id through @p io and report every entry. VS_ECORRUPT if malformed. */
+	int (*tree_load)(const struct vs_format *f, struct vs_object_io *io,
+			 const struct vs_oid *id, vs_format_entry_fn *cb, void *payload);
+	/**
+	 * Encode and write the tree with entries @p e (sorted by name, bytewise,
+	 * unique), putting its id in @p out.
+	 */
+	int (*tree_store)(const struct vs_format *f, struct vs_object_io *io,
+			  const struct vs_format_entry *e, size_t n, struct vs_oid *out);
+
+	/** Parse a commit strictly; fills @p out (free with vs_format_commit_dispose()). */
+	int (*commit_parse)(struct vs_format_commit *out, const void *data, size_t len);
+	/** Encode a commit. */
+	int (*commit_write)(struct vs_buf *out, const struct vs_format_commit *c);
+};
+
+/** The format named @p name, or NULL. */
+VS_EXTERN const struct vs_format *vs_format_find(const char *name);
+
+/** Free the strings and parents of @p c and zero it. */
+VS_EXTERN void vs_format_commit_dispose(struct vs_format_commit *c);
+
+#endif

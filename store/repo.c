@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Opening and closing repositories, choosing the object format, the bounded
+ * tree cache, raw object access and revision parsing.
+ */
+#include <stdio.h>
+
+#include "store_int.h"
+
+#define DEFAULT_CACHE_TREES 4096
+
+static int io_backend_read(void *ctx, const struct vs_oid *id, enum vs_otype *type,
+			   struct vs_buf *out)
+{
+	struct vs_repo *repo = ctx;
+	return vs__backend_obj_read(repo->backend, id, type, out);
+}
+
+/* The format is recorded in the store on creation and must match afterwards. */
+static int choose_format(struct vs_repo *repo, const struct vs_repo_opts *opts)
+{
+	struct vs_buf stored = VS_BUF_INIT;
+	const char *want = opts && opts->format ? opts->format : NULL;
+	const char *name;
+	int err = vs__backend_config_get(repo->backend, "format", &stored);
+
+	if (err < 0 && err != VS_ENOENT)
+		goto out;
+	name = err >= 0 ? stored.ptr : want ? want : repo->backend->default_format;
+	if (err >= 0 && want && strcmp(want, stored.ptr)) {
+		err = vs_error_set(VS_EINVAL, "the store uses the '%s' format, not '%s'",
+				   stored.ptr, want);
+		goto out;
+	}
+	if (!(repo->format = vs_format_find(name))) {
+		err = vs_error_set(VS_EINVAL, "unknown object format '%s'", name);
+		goto out;
+	}
+	err = 0;
+	if (!stored.ptr && !repo->backend->readonly)
+		err = vs__backend_config_set(repo->backend, "format", name);
+out:
+	vs_buf_release(&stored);
+	return err;
+}
+
+int vs_repo_open_backend(struct vs_repo **out, struct vs_backend *b,
+			 const struct vs_repo_opts *opts)
+{
+	struct vs_repo *repo;
+	int err;
+
+	*out = NULL;
+	if (opts && opts->version != VS_REPO_OPTS_VERSION) {
+		vs__backend_free(b);
+		return vs_error_set(VS_EINVAL, "vs_repo_opts version %u, expected %u",
+				    opts->version, VS_REPO_OPTS_VERSION);
+	}
+	if ((err = vs__backend_check(b)) < 0) {
+		vs__backend_free(b);
+		return err;
+	}
+	if (!(repo = vs__calloc(1, sizeof(*repo)))) {
+		vs__backend_free(b);
+		return vs__enomem();
+	}
+	repo->backend = b;
+	repo->io_read = (struct vs_object_io){ repo, io_backend_read, NULL };
+	repo->cache.max = opts && opts->cache_trees ? opts->cache_trees : DEFAULT_CACHE_TREES;
+	if ((err = choose_format(repo, opts)) < 0) {
+		vs_repo_close(repo);
+		return err;
+	}
+	*out = repo;
+	return 0;
+}
+
+int vs_repo_open(struct vs_repo **out, const char *uri, const struct vs_repo_opts *opts)
+{
+	struct vs_backend *b;
+	int err;
+
+	VS_CHECK_ARG(out && uri);
+	*out = NULL;
+	if ((err = vs__backend_open_uri(&b, uri, opts)) < 0)
+		return err;
+	if (opts && opts->flags & VS_REPO_READONLY)
+		b->readonly = true;
+	return vs_repo_open_backend(out, b, opts);
+}
+
+static void cache_clear(struct vs_repo *repo)
+{
+	for (int g = 0; g < 2; g++) {
+		vs__oidmap_foreach(&repo->cache.gen[g], slot) vs_tree_free(slot->value);
+		vs__oidmap_dispose(&repo->cache.gen[g]);
+	}
+}
+
+void vs_repo_close(struct vs_repo *repo)
+{
+	if (!repo)
+		return;
+	vs__watch_dispose(repo);
+	cache_clear(repo);
+	vs__backend_free(repo->backend);
+	vs_free(repo);
+}
+
+const char *vs_repo_format(const struct vs_repo *repo)
+{
+	return repo->format->name;
+}
+
+const char *vs_repo_backend_name(const struct vs_repo *repo)
+{
+	return repo->backend->ops->name;
+}
+
+struct vs_backend *vs_repo_backend(struct vs_repo *repo)
+{
+	return repo->backend;
+}
+
+struct vs__watches **vs__repo_watches(struct vs_repo *repo)
+{
+	return &repo->watches;
+}
+
+/*
+ * The cache is two generations: hits in the cold one move to the hot one;
+ * when the hot one is full, the cold one is dropped and the hot one turns
+ * cold. Cheap, bounded (at most 2 * max entries), and close to LRU.
+ */
+struct vs_tree *vs__cache_get(struct vs_repo *repo, const struct vs_oid *id)
+{
+	struct vs_tree *t = vs__oidmap_get(&repo->cache.gen[0], id);
+	if (t)
+		return vs_tree_dup(t);
+	if (!(t = vs__oidmap_get(&repo->cache.gen[1], id)))
+		return NULL;
+	t = vs_tree_dup(t); /* ours, whatever the promotion does to the cold one */
+	if (vs__cache_put(repo, t) >= 0)
+		vs_tree_free(vs__oidmap_del(&repo->cache.gen[1], id));
+	return t;
+}
+
+int vs__cache_put(struct vs_repo *repo, struct vs_tree *t)
+{
+	struct vs_tree_cache *c = &repo->cache;
+	struct vs_oid id;
+	void *old = NULL;
+	int err;
+
+	if ((err = vs_tree_id(&id, t)) < 0)
+		return err;
+	if (vs__oidmap_has(&c->gen[0], &id))
+		return 0;
+	if (c->gen[0].count >= c->max) {
+		vs__oidmap_foreach(&c->gen[1], slot) vs_tree_free(slot->value);
+		vs__oidmap_dispose(&c->gen[1]);
+		c->gen[1] = c->gen[0];
+		memset(&c->gen[0], 0, sizeof(c->gen[0]));
+	}
+	if ((err = vs__oidmap_put(&c->gen[0], &id, vs_tree_dup(t), &old)) < 0) {
+		vs_tree_free(t);
+		return err;
+	}
+	assert(!old);
+	return 0;
+}
+
+int vs_repo_read_raw(struct vs_buf *out, int *type, struct vs_repo *repo, const struct vs_oid *id)
+{
+	enum vs_otype t;
+	VS_CHECK_ARG(out && type && repo && id);
+	int err = vs__backend_obj_read(repo->backend, id, &t, out);
+	if (err >= 0)
+		*type = (int)t;
+	return err;
+}
+
+struct prefix_search {
+	const char *hex;
+	size_t len;
+	struct vs_oid found;
+	size_t matches;
+};
+
+static int match_prefix(void *payload, const struct vs_oid *id)
+{
+	struct prefix_search *s = payload;
+	char hex[VS_OID_MAXHEXSZ + 1];
+	if (!strncmp(vs_oid_tostr(hex, id), s->hex, s->len)) {
+		s->found = *id;
+		s->matches++;
+	}
+	return 0;
+}
+
+static int resolve_prefix(struct vs_oid *out, struct vs_repo *repo, const char *spec, size_t len)
+{
+	struct prefix_search s = { .hex = spec, .len = len };
+	char lower[VS_OID_MAXHEXSZ + 1];
+	int err;
+
+	for (size_t i = 0; i < len; i++)
+		lower[i] = (char)(spec[i] >= 'A' && spec[i] <= 'F' ? spec[i] + 32 : spec[i]);
+	lower[len] = '\0';
+	s.hex = lower;
+	if ((err = vs__backend_obj_foreach(repo->backend, match_prefix, &s)) < 0)
+		return err;
+	if (s.matches > 1)
+		return vs_error_set(VS_EINVAL, "'%s' is ambiguous (%zu objects)", spec, s.matches);
+	if (!s.matches)
+		return vs_error_set(VS_ENOENT, "no object or branch '%s'", spec);
+	*out = s.found;
+	return 0;
+}
+
+int vs_repo_resolve(struct vs_oid *out, struct vs_repo *repo, const char *spec)
+{
+	size_t len;
+	int err;
+
+	VS_CHECK_ARG(out && repo && spec);
+	len = strlen(spec);
+	if (!strncmp(spec, "refs/", 5))
+		return vs__backend_ref_read(repo->backend, spec, out);
+	if (vs_branch_name_check(spec) == 0) {
+		err = vs_branch_head(out, repo, spec);
+		if (err != VS_ENOENT)
+			return err;
+	}
+	if (len == vs_oid_size(repo->format->oid_type) * 2 && vs_oid_fromhex(out, spec, len) == 0) {
+		if ((err = vs__backend_obj_exists(repo->backend, out)) < 0)
+			return err;
+		return err ? 0 : vs_error_set(VS_ENOENT, "no object %s", spec);
+	}
+	if (len >= 4 && len < 64 && strspn(spec, "0123456789abcdefABCDEF") == len)
+		return resolve_prefix(out, repo, spec, len);
+	return vs_error_set(VS_ENOENT, "no branch or object '%s'", spec);
+}
+
+const char *vs_version(void)
+{
+	return "0.1.0";
+}

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libvstore internals shared across its files: allocation, argument checks,
+ * checked backend dispatch, and the repo structure.
+ */
+#ifndef VSTORE_STORE_INT_H
+#define VSTORE_STORE_INT_H
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vstore/vstore.h"
+#include "vstore/sys/alloc.h"
+#include "vstore/sys/backend.h"
+#include "vstore/sys/format.h"
+#include "oidmap.h"
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define VS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* API misuse: set the message and return VS_EINVAL, never abort. */
+#define VS_CHECK_ARG(x)                                                                   \
+	do {                                                                              \
+		if (!(x))                                                                 \
+			return vs_error_set(VS_EINVAL, "%s: invalid argument '%s'", __func__, \
+					    #x);                                          \
+	} while (0)
+
+/* An impossible state: abort loudly. */
+#define VS_BUG(...)                                                                       \
+	do {                                                                              \
+		fprintf(stderr, "vstore BUG at %s:%d: ", __FILE__, __LINE__);           \
+		fprintf(stderr, __VA_ARGS__);                                             \
+		fputc('\n', stderr);                                                      \
+		abort();                                                                  \
+	} while (0)
+
+/* alloc.c: every allocation goes through the hook. */
+void *vs__malloc(size_t n);
+void *vs__calloc(size_t nmemb, size_t n);
+void *vs__realloc(void *p, size_t n);
+char *vs__strdup(const char *s);
+char *vs__strndup(const char *s, size_t n);
+#define vs__free vs_free
+
+/* error.c */
+int vs__error_vset(int code, const char *fmt, va_list ap);
+int vs__enomem(void);
+/* Re-prefix the current message: "ctx: old message". Returns the code. */
+int vs__error_wrap(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* backend.c: checked dispatch with per-op counters. */
+int vs__backend_check(struct vs_backend *b);
+int vs__backend_obj_read(struct vs_backend *b, const struct vs_oid *id, enum vs_otype *type,
+			 struct vs_buf *out);
+int vs__backend_obj_exists(struct vs_backend *b, const struct vs_oid *id);
+int vs__backend_obj_write(struct vs_backend *b, const struct vs_oid *id, enum vs_otype type,
+			  const void *data, size_t len);
+int vs__backend_obj_foreach(struct vs_backend *b, vs_oid_fn *cb, void *payload);
+int vs__backend_batch_begin(struct vs_backend *b);
+int vs__backend_batch_commit(struct vs_backend *b);
+void vs__backend_batch_abort(struct vs_backend *b);
+int vs__backend_ref_read(struct vs_backend *b, const char *name, struct vs_oid *out);
+int vs__backend_ref_cas(struct vs_backend *b, const char *name, const struct vs_oid *target,
+			const struct vs_oid *expected);
+int vs__backend_ref_delete(struct vs_backend *b, const char *name, const struct vs_oid *expected);
+int vs__backend_ref_list(struct vs_backend *b, const char *prefix, vs_ref_fn *cb, void *payload);
+int vs__backend_config_get(struct vs_backend *b, const char *key, struct vs_buf *out);
+int vs__backend_config_set(struct vs_backend *b, const char *key, const char *value);
+void vs__backend_free(struct vs_backend *b);
+int vs__backend_open_uri(struct vs_backend **out, const char *uri, const struct vs_repo_opts *opts);
+
+/* Parse a URI "scheme:rest" into its parts (rest borrowed from uri). */
+int vs__uri_split(char *scheme, size_t n, const char **rest, const char *uri);
+
+/* format_git.c */
+extern const struct vs_format vs__format_git;
+
+/* Translate libgit2's last error into a VS_E* code with its message. */
+int vs__git2_err(int rc, const char *what);
+/* Initialise libgit2 once per process (thread-safe). */
+int vs__git2_init(void);
+
+#endif
+
+/* repo.c: the repository. */
+struct vs_tree_cache {
+	struct vs_oidmap gen[2]; /* gen[0] hot, gen[1] cold: a two-generation LRU */
+	size_t max;      /* entries in the hot generation before it turns cold */
+};
+
+struct vs_repo {
+	struct vs_backend *backend;
+	const struct vs_format *format;
+	struct vs_tree_cache cache;  /* loaded, stored trees by id */
+	struct vs__watches *watches; /* watch.c */
+	struct vs_object_io io_read; /* reads from the backend */
+};
+
+/* The tree with id @id from the cache (a new reference), or NULL. */
+struct vs_tree *vs__cache_get(struct vs_repo *repo, const struct vs_oid *id);
+/* Remember a stored tree (takes a new reference). */
+int vs__cache_put(struct vs_repo *repo, struct vs_tree *t);
+
+/* tree.c: what diff, commit and merge need beyond the public API. */
+struct vs__write_log; /* trees and values written in the open batch */
+int vs__write_log_new(struct vs__write_log **out);
+/* After the batch committed: mark everything logged as stored. */
+void vs__write_log_commit(struct vs__write_log *log);
+void vs__write_log_free(struct vs__write_log *log);
+/* Write @t and what is new below it through the open batch. */
+int vs__tree_store(struct vs_oid *out, struct vs_tree *t, struct vs__write_log *log);
+size_t vs__tree_count(const struct vs_tree *t);
+const char *vs__tree_entry_name(const struct vs_tree *t, size_t i);
+unsigned int vs__tree_entry_mode(const struct vs_tree *t, size_t i);
+int vs__tree_entry_id(struct vs_oid *out, struct vs_tree *t, size_t i);
+/* The subtree at entry @i (a new reference). */
+int vs__tree_entry_child(struct vs_tree **out, struct vs_tree *t, size_t i);
+int vs__tree_entry_value(struct vs_buf *out, struct vs_tree *t, size_t i);
+/* Check a name for storage: printable ASCII, not '.', '..' or a .git alias. */
+int vs__name_check(const char *name, size_t len);
+
+/* commit.c: write @tree and a commit in one batch; with @ref, also move
+ * that ref from @expected (NULL: must not exist) in the same batch. */
+int vs__commit_in_batch(struct vs_oid *out, struct vs_repo *repo, struct vs_tree *tree,
+			const struct vs_commit_opts *opts, const char *ref,
+			const struct vs_oid *expected);
+
+/* repo.c / watch.c: watches live on the repo; watch.c owns their state. */
+struct vs__watches;
+struct vs__watches **vs__repo_watches(struct vs_repo *repo);
+/* Called by branch.c after a ref under refs/heads/ moved through this repo
+ * (old or new NULL for creation or deletion). */
+void vs__watch_notify(struct vs_repo *repo, const char *branch, const struct vs_oid *old_head,
+		      const struct vs_oid *new_head);
+/* Free every watch state of @repo (repo close). */
+void vs__watch_dispose(struct vs_repo *repo);

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tree ids and storing. A node's id is computed once and remembered; a
+ * write goes children first, so a stored tree always has its children, and
+ * the "stored" marks are set only after the backend batch committed (an
+ * aborted batch must not leave nodes that claim to be stored).
+ */
+#include "tree_int.h"
+
+struct vs__write_log {
+	struct vs_tree **trees;
+	size_t n, cap;
+};
+
+int vs__write_log_new(struct vs__write_log **out)
+{
+	if (!(*out = vs__calloc(1, sizeof(**out))))
+		return vs__enomem();
+	return 0;
+}
+
+static int log_add(struct vs__write_log *log, struct vs_tree *t)
+{
+	if (log->n == log->cap) {
+		size_t ncap = log->cap ? log->cap * 2 : 16;
+		struct vs_tree **nt = vs__realloc(log->trees, ncap * sizeof(*nt));
+		if (!nt)
+			return vs__enomem();
+		log->trees = nt;
+		log->cap = ncap;
+	}
+	log->trees[log->n++] = vs_tree_dup(t);
+	return 0;
+}
+
+void vs__write_log_commit(struct vs__write_log *log)
+{
+	/* Children first (they were logged first), so caching them keeps them alive. */
+	for (size_t i = 0; i < log->n; i++) {
+		struct vs_tree *t = log->trees[i];
+		t->stored = true;
+		for (size_t j = 0; j < t->n; j++) {
+			struct entry *e = &t->e[j];
+			assert(e->has_id);
+			vs__blob_free(e->blob);
+			e->blob = NULL;
+			vs_tree_free(e->tree);
+			e->tree = NULL;
+		}
+		/* A failed cache insert only costs a later reload. */
+		vs__cache_put(t->repo, t);
+	}
+}
+
+void vs__write_log_free(struct vs__write_log *log)
+{
+	if (!log)
+		return;
+	for (size_t i = 0; i < log->n; i++)
+		vs_tree_free(log->trees[i]);
+	vs_free(log->trees);
+	vs_free(log);
+}
+
+static int io_hash_only(void *ctx, const struct vs_oid *id, enum vs_otype type, const void *data,
+			size_t len)
+{
+	(void)ctx, (void)id, (void)type, (void)data, (void)len;
+	return 0;
+}
+
+static int io_write(void *ctx, const struct vs_oid *id, enum vs_otype type, const void *data,
+		    size_t len)
+{
+	struct vs_repo *repo = ctx;
+	return vs__backend_obj_write(repo->backend, id, type, data, len);
+}
+
+/*
+ * Compute @t's id; with @log, also write @t and every child not stored yet
+ * (children before parents, so a stored tree always has its children).
+ */
+static int tree_encode(struct vs_tree *t, struct vs__write_log *log, int depth)
+{
+	struct vs_format_entry stack[32], *fe = stack;
+	struct vs_repo *repo = t->repo;
+	struct vs_object_io io = { .ctx = repo, .read = repo->io_read.read,
+				   .write = log ? io_write : io_hash_only };
+	int err = 0;
+
+	if (t->stored || (t->has_id && !log))
+		return 0;
+	if (depth > VS_TREE_MAX_DEPTH)
+		return vs_error_set(VS_EINVAL, "tree deeper than %d", VS_TREE_MAX_DEPTH);
+	if (t->n > VS_ARRAY_SIZE(stack) && !(fe = vs__calloc(t->n, sizeof(*fe))))
+		return vs__enomem();
+	for (size_t i = 0; i < t->n; i++) {
+		struct entry *e = &t->e[i];
+		if (e->tree) {
+			if ((err = tree_encode(e->tree, log, depth + 1)) < 0)
+				goto out;
+			e->id = e->tree->id;
+		} else if (e->blob) {
+			if (!e->has_id && (err = vs__blob_id(&e->id, repo, e->blob)) < 0)
+				goto out;
+			if (log && (err = io_write(repo, &e->id, VS_OBJ_BLOB, e->blob->data,
+						   e->blob->len)) < 0)
+				goto out;
+		}
+		e->has_id = true;
+		fe[i] = (struct vs_format_entry){ vs__ename(t, e), e->namelen, e->mode, e->id };
+	}
+	if ((err = repo->format->tree_store(repo->format, &io, fe, t->n, &t->id)) < 0)
+		goto out;
+	t->has_id = true;
+	if (log)
+		err = log_add(log, t);
+out:
+	if (fe != stack)
+		vs_free(fe);
+	return err;
+}
+
+int vs__tree_store(struct vs_oid *out, struct vs_tree *t, struct vs__write_log *log)
+{
+	int err = tree_encode(t, log, 0);
+	if (err >= 0)
+		*out = t->id;
+	return err;
+}
+
+int vs_tree_id(struct vs_oid *out, struct vs_tree *t)
+{
+	VS_CHECK_ARG(out && t);
+	int err = tree_encode(t, NULL, 0);
+	if (err >= 0)
+		*out = t->id;
+	return err;
+}
+
+int vs__tree_entry_id(struct vs_oid *out, struct vs_tree *t, size_t i)
+{
+	struct entry *e = &t->e[i];
+	int err = 0;
+
+	if (!e->has_id) {
+		if (e->tree && (err = vs_tree_id(&e->id, e->tree)) < 0)
+			return err;
+		if (e->blob && (err = vs__blob_id(&e->id, t->repo, e->blob)) < 0)
+			return err;
+		e->has_id = true;
+	}
+	*out = e->id;
+	return 0;
+}
+
+int vs_tree_write(struct vs_oid *out, struct vs_tree *t)
+{
+	struct vs__write_log *log = NULL;
+	struct vs_backend *b;
+	int err;
+
+	VS_CHECK_ARG(out && t);
+	b = t->repo->backend;
+	if ((err = vs__write_log_new(&log)) < 0)
+		return err;
+	if ((err = vs__backend_batch_begin(b)) < 0)
+		goto out;
+	if ((err = vs__tree_store(out, t, log)) < 0 || (err = vs__backend_batch_commit(b)) < 0) {
+		if (err != VS_EROFS)
+			vs__backend_batch_abort(b);
+		goto out;
+	}
+	vs__write_log_commit(log);
+out:
+	vs__write_log_free(log);
+	return err;
+}
+
+bool vs_tree_equal(struct vs_tree *a, struct vs_tree *b)
+{
+	struct vs_oid x, y;
+	if (a == b)
+		return true;
+	if (vs_tree_id(&x, a) < 0 || vs_tree_id(&y, b) < 0)
+		return false;
+	return vs_oid_equal(&x, &y);
+}

@@ -1,0 +1,661 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Three-way merges: trees entry by entry (disjoint and equal changes,
+ * conflicts listed by path, value against subtree, deletions), the stock
+ * contents merge functions, merges of commits over their lowest common
+ * ancestor, and vs_branch_merge's up-to-date, fast-forward, merge-commit and
+ * conflict outcomes.
+ */
+#include "vst.h"
+
+struct fixture {
+	struct vs_repo *repo;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	f->repo = vst_repo_open("mem", NULL);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	vs_repo_close(f->repo);
+	free(f);
+	return 0;
+}
+
+/* A copy of @t (NULL: empty) with "path", "value" pairs set; a NULL value removes. */
+static struct vs_tree *edit(struct vs_repo *repo, struct vs_tree *t, ...)
+{
+	struct vs_tree *cur = NULL, *next;
+	const char *path;
+	va_list ap;
+
+	if (t)
+		cur = vs_tree_dup(t);
+	else
+		assert_vs_ok(vs_tree_new(&cur, repo));
+	va_start(ap, t);
+	while ((path = va_arg(ap, const char *))) {
+		const char *value = va_arg(ap, const char *);
+		if (value)
+			assert_vs_ok(vs_tree_set(&next, cur, path, value, strlen(value)));
+		else
+			assert_vs_ok(vs_tree_remove(&next, cur, path));
+		vs_tree_free(cur);
+		cur = next;
+	}
+	va_end(ap);
+	return cur;
+}
+
+/* The value at @path in @t must be @want (NULL: absent). */
+static void assert_value(struct vs_tree *t, const char *path, const char *want)
+{
+	struct vs_buf b = VS_BUF_INIT;
+	if (!want) {
+		assert_vs_err(VS_ENOENT, vs_tree_get(&b, t, path));
+	} else {
+		assert_vs_ok(vs_tree_get(&b, t, path));
+		assert_int_equal(b.size, strlen(want));
+		assert_memory_equal(b.ptr, want, b.size);
+	}
+	vs_buf_release(&b);
+}
+
+static struct vs_oid commit(struct vs_repo *repo, struct vs_tree *t, int64_t time,
+			    const struct vs_oid *parents, size_t nparents)
+{
+	struct vs_signature sig = vst_sig(time);
+	struct vs_commit_opts o = { .author = &sig, .message = "test\n", .parents = parents,
+				    .nparents = nparents };
+	struct vs_oid id;
+	assert_vs_ok(vs_commit_create(&id, repo, t, &o));
+	return id;
+}
+
+/* Run @fn on three optional C strings (NULL: absent); on success *out holds the result. */
+static int merge3(vs_merge_fn *fn, struct vs_buf *out, bool *deleted, const char *base,
+		  const char *ours, const char *theirs, int64_t ours_time, int64_t theirs_time)
+{
+	struct vs_slice sb = { base, base ? strlen(base) : 0 };
+	struct vs_slice so = { ours, ours ? strlen(ours) : 0 };
+	struct vs_slice st = { theirs, theirs ? strlen(theirs) : 0 };
+	struct vs_merge_input in = {
+		.path = "some/key",
+		.base = base ? &sb : NULL,
+		.ours = ours ? &so : NULL,
+		.theirs = theirs ? &st : NULL,
+		.ours_time = ours_time,
+		.theirs_time = theirs_time,
+	};
+	*deleted = false;
+	vs_buf_clear(out);
+	return fn(out, deleted, &in, NULL);
+}
+
+/* @fn must merge to @want (NULL: deleted). */
+static void assert_merges_to(vs_merge_fn *fn, const char *base, const char *ours,
+			     const char *theirs, const char *want)
+{
+	struct vs_buf out = VS_BUF_INIT;
+	bool deleted;
+	assert_vs_ok(merge3(fn, &out, &deleted, base, ours, theirs, 0, 0));
+	if (!want) {
+		assert_true(deleted);
+	} else {
+		assert_false(deleted);
+		assert_int_equal(out.size, strlen(want));
+		assert_memory_equal(out.ptr, want, out.size);
+	}
+	vs_buf_release(&out);
+}
+
+static void assert_conflicts(vs_merge_fn *fn, const char *base, const char *ours,
+			     const char *theirs)
+{
+	struct vs_buf out = VS_BUF_INIT;
+	bool deleted;
+	assert_vs_err(VS_ECONFLICT, merge3(fn, &out, &deleted, base, ours, theirs, 0, 0));
+	assert_non_null(strstr(vs_error_last()->message, "some/key"));
+	vs_buf_release(&out);
+}
+
+static void test_merge_disjoint_writes_both_survive(void **state)
+{
+	struct fixture *f = *state;
+	struct vs_tree *base = edit(f->repo, NULL, "a", "1", "dir/x", "1", "gone", "1", NULL);
+	struct vs_tree *ours = edit(f->repo, base, "b", "2", "dir/y", "2", "gone", NULL, NULL);
+	struct vs_tree *theirs = edit(f->repo, base, "c", "3", "dir/z", "3", "a", "4", NULL);
+	struct vs_merge_result r;
+
+	assert_vs_ok(vs_merge_trees(&r, base, ours, theirs, NULL));
+	assert_int_equal(r.conflicts.count, 0);
+	assert_value(r.tree, "a", "4");
+	assert_value(r.tree, "b", "2");
+	assert_value(r.tree, "c", "3");
+	assert_value(r.tree, "dir/x", "1");
+	assert_value(r.tree, "dir/y", "2");
+	assert_value(r.tree, "dir/z", "3");
+	assert_value(r.tree, "gone", NULL);
+	vs_merge_result_dispose(&r);
+	assert_null(r.tree);
+	vs_tree_free(base);
+	vs_tree_free(ours);
+	vs_tree_free(theirs);
+}
+
+static void test_merge_one_sided_change_returns_that_side(void **state)
+{
+	struct fixture *f = *state;
+	struct vs_tree *base = edit(f->repo, NULL, "a", "1", NULL);
+	struct vs_tree *theirs = edit(f->repo, base, "b/c", "2", NULL);
+	struct vs_merge_result r;
+	struct vs_oid want;
+
+	assert_vs_ok(vs_merge_trees(&r, base, base, theirs, NULL));
+	assert_true(vs_tree_equal(r.tree, theirs));
+	assert_vs_ok(vs_tree_id(&want, base));
+	assert_true(vs_oid_equal(&r.base, &want));
+	vs_merge_result_dispose(&r);
+	assert_vs_ok(vs_merge_trees(&r, base, theirs, base, NULL));
+	assert_true(vs_tree_equal(r.tree, theirs));
+	vs_merge_result_dispose(&r);
+	vs_tree_free(base);
+	vs_tree_free(theirs);
+}
+
+static void test_merge_same_change_on_both_sides_is_clean(void **state)
+{
+	struct fixture *f = *state;
+	struct vs_tree *base = edit(f->repo, NULL, "a", "1", "b", "1", "d/e", "1", NULL);
+	struct vs_tree *ours = edit(f->repo, base, "a", "2", "b", NULL, "d/e", "5", "n", "x", NULL);
+	struct vs_tree *theirs = edit(f->repo, base, "a", "2", "b", NULL, "d/e", "5", "m", "y",
+				      NULL);
+	struct vs_merge_result r;
+
+	assert_vs_ok(vs_merge_trees(&r, base, ours, theirs, NULL));
+	assert_int_equal(r.conflicts.count, 0);
+	assert_value(r.tree, "a", "2");
+	assert_value(r.tree, "b", NULL);
+	assert_value(r.tree, "d/e", "5");
+	assert_value(r.tree, "n", "x");
+	assert_value(r.tree, "m", "y");
+	vs_merge_result_dispose(&r);
+	vs_tree_free(base);
+	vs_tree_free(ours);
+	vs_tree_free(theirs);
+}
+
+static void test_merge_conflicting_values_list_every_path_sorted(void **state)
+{
+	struct fixture *f = *state;
+	/* "a-b" sorts before "a/c" although the walk meets directory "a" first. */
+	struct vs_tree *base = edit(f->repo, NULL, "z", "0", "a/c", "0", "a-b", "0", "k", "0", NULL);
+	struct vs_tree *ours = edit(f->repo, base, "z", "1", "a/c", "1", "a-b", "1", NULL);
+	struct vs_tree *theirs = edit(f->repo, base, "z", "2", "a/c", "2", "a-b", "2", "k", "2",
+				      "new/both", "t", NULL);
+	struct vs_tree *ours2 = edit(f->repo, ours, "new/both", "o", NULL);
+	struct vs_merge_result r;
+
+	assert_vs_err(VS_ECONFLICT, vs_merge_trees(&r, base, ours2, theirs, NULL));
+	assert_int_equal(r.conflicts.count, 4);
+	assert_string_equal(r.conflicts.strings[0], "a-b");
+	assert_string_equal(r.conflicts.strings[1], "a/c");
+	assert_string_equal(r.conflicts.strings[2], "new/both");
+	assert_string_equal(r.conflicts.strings[3], "z");
+	/* Conflicting paths keep our side; the rest of theirs still comes in. */
+	assert_non_null(r.tree);
+	assert_value(r.tree, "z", "1");
+	assert_value(r.tree, "a/c", "1");
+	assert_value(r.tree, "new/both", "o");
+	assert_value(r.tree, "k", "2");
+	vs_merge_result_dispose(&r);
+	vs_tree_free(base);
+	vs_tree_free(ours);
+	vs_tree_free(ours2);
+	vs_tree_free(theirs);
+}
+
+static void test_merge_value_against_subtree_conflicts(void **state)
+{
+	struct fixture *f = *state;
+	struct vs_tree *base = edit(f->repo, NULL, "x", "1", "keep", "1", NULL);
+	struct vs_tree *ours = edit(f->repo, base, "x", "2", NULL);
+	struct vs_tree *t1 = edit(f->repo, base, "x", NULL, NULL);
+	struct vs_tree *theirs = edit(f->repo, t1, "x/y", "3", "keep", "3", NULL);
+	struct vs_merge_result r;
+
+	assert_vs_err(VS_ECONFLICT, vs_merge_trees(&r, base, ours, theirs, NULL));
+	assert_int_equal(r.conflicts.count, 1);
+	assert_string_equal(r.conflicts.strings[0], "x");
+	assert_value(r.tree, "x", "2");
+	assert_value(r.tree, "keep", "3");
+	vs_merge_result_dispose(&r);
+
+	/* Without a base: both added "x", one as a value, one as a subtree. */
+	assert_vs_err(VS_ECONFLICT, vs_merge_trees(&r, NULL, ours, theirs, NULL));
+	assert_true(vs_oid_is_null(&r.base));
+	assert_int_equal(r.conflicts.count, 2);
+	assert_string_equal(r.conflicts.strings[0], "keep");
+	assert_string_equal(r.conflicts.strings[1], "x");
+	vs_merge_result_dispose(&r);
+	vs_tree_free(base);
+	vs_tree_free(ours);
+	vs_tree_free(t1);
+	vs_tree_free(theirs);
+}
+
+static void test_merge_deletions_against_modifications(void **state)
+{
+	struct fixture *f = *state;
+	struct vs_tree *base = edit(f->repo, NULL, "a", "1", "b", "1", "d/x", "1", "d/y", "1", NULL);
+	/* Ours deletes "a", "b" and the whole of "d"; theirs changes "a" and "d/x". */
+	struct vs_tree *ours = edit(f->repo, base, "a", NULL, "b", NULL, "d", NULL, NULL);
+	struct vs_tree *theirs = edit(f->repo, base, "a", "2", "d/x", "2", NULL);
+	struct vs_merge_result r;
+
+	assert_vs_err(VS_ECONFLICT, vs_merge_trees(&r, base, ours, theirs, NULL));
+	assert_int_equal(r.conflicts.count, 2);
+	assert_string_equal(r.conflicts.strings[0], "a");
+	assert_string_equal(r.conflicts.strings[1], "d/x");
+	assert_value(r.tree, "a", NULL);
+	assert_value(r.tree, "b", NULL);
+	assert_value(r.tree, "d/x", NULL);
+	assert_value(r.tree, "d/y", NULL);
+	vs_merge_result_dispose(&r);
+
+	/* Deleting what the other side left alone is clean. */
+	struct vs_tree *theirs2 = edit(f->repo, base, "c", "3", NULL);
+	assert_vs_ok(vs_merge_trees(&r, base, ours, theirs2, NULL));
+	assert_value(r.tree, "a", NULL);
+	assert_value(r.tree, "d/y", NULL);
+	assert_value(r.tree, "c", "3");
+	vs_merge_result_dispose(&r);
+	vs_tree_free(base);
+	vs_tree_free(ours);
+	vs_tree_free(theirs);
+	vs_tree_free(theirs2);
+}
+
+static void test_merge_default_function_takes_the_side_that_changed(void **state)
+{
+	(void)state;
+	assert_merges_to(vs_merge_default, "1", "1", "2", "2");
+	assert_merges_to(vs_merge_default, "1", "2", "1", "2");
+	assert_merges_to(vs_merge_default, "1", "3", "3", "3");
+	assert_merges_to(vs_merge_default, "1", NULL, NULL, NULL);
+	assert_merges_to(vs_merge_default, "1", "1", NULL, NULL);
+	assert_merges_to(vs_merge_default, NULL, "", "", "");
+	assert_conflicts(vs_merge_default, "1", "2", "3");
+	assert_conflicts(vs_merge_default, NULL, "2", "3");
+	assert_conflicts(vs_merge_default, "1", NULL, "3");
+}
+
+static void test_merge_lww_later_writer_wins(void **state)
+{
+	struct vs_buf out = VS_BUF_INIT;
+	bool deleted;
+
+	(void)state;
+	assert_vs_ok(merge3(vs_merge_lww, &out, &deleted, "1", "ours", "theirs", 20, 10));
+	assert_string_equal(out.ptr, "ours");
+	assert_vs_ok(merge3(vs_merge_lww, &out, &deleted, "1", "ours", "theirs", 10, 20));
+	assert_string_equal(out.ptr, "theirs");
+	/* A tie (and tree merges, with no times) goes to theirs. */
+	assert_vs_ok(merge3(vs_merge_lww, &out, &deleted, "1", "ours", "theirs", 0, 0));
+	assert_string_equal(out.ptr, "theirs");
+	/* A later deletion is a write like any other. */
+	assert_vs_ok(merge3(vs_merge_lww, &out, &deleted, "1", NULL, "theirs", 30, 20));
+	assert_true(deleted);
+	/* Only one side changed: it wins whatever the times. */
+	assert_vs_ok(merge3(vs_merge_lww, &out, &deleted, "1", "1", "theirs", 99, 1));
+	assert_false(deleted);
+	assert_string_equal(out.ptr, "theirs");
+	vs_buf_release(&out);
+}
+
+static void test_merge_lww_commits_use_committer_times(void **state)
+{
+	struct fixture *f = *state;
+	struct vs_tree *base = edit(f->repo, NULL, "k", "0", NULL);
+	struct vs_tree *ours = edit(f->repo, base, "k", "ours", NULL);
+	struct vs_tree *theirs = edit(f->repo, base, "k", "theirs", NULL);
+	struct vs_oid b = commit(f->repo, base, 100, NULL, 0);
+	struct vs_oid o = commit(f->repo, ours, 300, &b, 1);
+	struct vs_oid t = commit(f->repo, theirs, 200, &b, 1);
+	struct vs_merge_opts lww = { .fn = vs_merge_lww };
+	struct vs_merge_result r;
+
+	assert_vs_ok(vs_merge_commits(&r, f->repo, &o, &t, &lww));
+	assert_value(r.tree, "k", "ours");
+	vs_merge_result_dispose(&r);
+	assert_vs_ok(vs_merge_commits(&r, f->repo, &t, &o, &lww));
+	assert_value(r.tree, "k", "ours");
+	vs_merge_result_dispose(&r);
+	vs_tree_free(base);
+	vs_tree_free(ours);
+	vs_tree_free(theirs);
+}
+
+static void test_merge_counter_adds_both_increments(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_merges_to(vs_merge_counter, "10", "15", "7", "12");
+	assert_merges_to(vs_merge_counter, "1", "2", "2", "3");
+	assert_merges_to(vs_merge_counter, "-5", "-10", "0", "-5");
+	/* Absent counts 0: created on both sides, or deleted against a change. */
+	assert_merges_to(vs_merge_counter, NULL, "3", "4", "7");
+	assert_merges_to(vs_merge_counter, "10", NULL, "12", "2");
+	/* One side changed: it wins, a deletion included; both deleted: deleted. */
+	assert_merges_to(vs_merge_counter, "10", "10", NULL, NULL);
+	assert_merges_to(vs_merge_counter, "10", NULL, NULL, NULL);
+	assert_merges_to(vs_merge_counter, "10", "x", "10", "x");
+	assert_merges_to(vs_merge_counter, "0", "9223372036854775807", "-9223372036854775808",
+			 "-1");
+	assert_conflicts(vs_merge_counter, "1", "2", "three");
+	assert_conflicts(vs_merge_counter, "1", " 2", "3");
+	assert_conflicts(vs_merge_counter, "1", "-", "3");
+	assert_conflicts(vs_merge_counter, "0", "9223372036854775807", "1");
+	assert_conflicts(vs_merge_counter, "0", "9223372036854775808", "1");
+
+	/* In a tree merge, through the options. */
+	struct vs_tree *base = edit(f->repo, NULL, "hits", "1", "bad", "1", NULL);
+	struct vs_tree *ours = edit(f->repo, base, "hits", "3", "bad", "2", NULL);
+	struct vs_tree *theirs = edit(f->repo, base, "hits", "5", "bad", "nan", NULL);
+	struct vs_merge_opts counter = { .fn = vs_merge_counter };
+	struct vs_merge_result r;
+	assert_vs_err(VS_ECONFLICT, vs_merge_trees(&r, base, ours, theirs, &counter));
+	assert_int_equal(r.conflicts.count, 1);
+	assert_string_equal(r.conflicts.strings[0], "bad");
+	assert_value(r.tree, "hits", "7");
+	vs_merge_result_dispose(&r);
+	vs_tree_free(base);
+	vs_tree_free(ours);
+	vs_tree_free(theirs);
+}
+
+static void test_merge_json_merges_objects_key_by_key(void **state)
+{
+	(void)state;
+	assert_merges_to(vs_merge_json, "{\"a\":1,\"n\":{\"x\":1,\"y\":1},\"gone\":0}",
+			 "{\"a\":2, \"n\":{\"x\":2,\"y\":1}, \"gone\":0, \"o\":true}",
+			 "{\"n\":{\"y\":3,\"x\":1},\"a\":1,\"t\":null}",
+			 "{\"a\":2,\"n\":{\"x\":2,\"y\":3},\"o\":true,\"t\":null}");
+	/* Added on both sides (no base), each with its own keys. */
+	assert_merges_to(vs_merge_json, NULL, "{\"b\":[1,2]}", "{\"a\":\"s\"}",
+			 "{\"a\":\"s\",\"b\":[1,2]}");
+	/* The same key changed alike, with different spacing. */
+	assert_merges_to(vs_merge_json, "{\"a\":1}", "{\"a\": 5, \"c\": 1}", "{\"a\":5,\"d\":2}",
+			 "{\"a\":5,\"c\":1,\"d\":2}");
+	/* Not objects: the default rule, equality judged as JSON. */
+	assert_merges_to(vs_merge_json, "[0]", "[1, 2]", "[1,2]", "[1, 2]");
+	assert_conflicts(vs_merge_json, "[0]", "[1]", "[2]");
+	assert_conflicts(vs_merge_json, "{\"a\":1}", NULL, "{\"a\":2}");
+}
+
+static void test_merge_json_conflicting_keys_are_all_named(void **state)
+{
+	struct vs_buf out = VS_BUF_INIT;
+	bool deleted;
+
+	(void)state;
+	assert_vs_err(VS_ECONFLICT,
+		      merge3(vs_merge_json, &out, &deleted,
+			     "{\"a\":1,\"n\":{\"x\":1},\"ok\":1}",
+			     "{\"a\":2,\"n\":{\"x\":2},\"ok\":1,\"s/t\":1}",
+			     "{\"a\":3,\"n\":{\"x\":3},\"ok\":2,\"s/t\":2}", 0, 0));
+	const char *msg = vs_error_last()->message;
+	assert_non_null(strstr(msg, "some/key"));
+	assert_non_null(strstr(msg, "/a"));
+	assert_non_null(strstr(msg, "/n/x"));
+	assert_non_null(strstr(msg, "/s~1t"));
+	assert_null(strstr(msg, "/ok"));
+	vs_buf_release(&out);
+}
+
+static void test_merge_json_invalid_json_is_a_conflict(void **state)
+{
+	struct vs_buf out = VS_BUF_INIT;
+	bool deleted;
+
+	(void)state;
+	assert_vs_err(VS_ECONFLICT, merge3(vs_merge_json, &out, &deleted, "{}", "{\"a\":1",
+					   "{\"b\":2}", 0, 0));
+	assert_non_null(strstr(vs_error_last()->message, "some/key"));
+	assert_non_null(strstr(vs_error_last()->message, "invalid JSON"));
+	assert_vs_err(VS_ECONFLICT, merge3(vs_merge_json, &out, &deleted, "{}", "{\"a\":1}",
+					   "{\"b\":1,\"b\":2}", 0, 0));
+	/* One side changed: nothing is parsed, so nothing can be invalid. */
+	assert_vs_ok(merge3(vs_merge_json, &out, &deleted, "{}", "{}", "not json", 0, 0));
+	assert_string_equal(out.ptr, "not json");
+	vs_buf_release(&out);
+}
+
+/*
+ * R(a=0) -> C(a=1) -> ours (b=1) and C -> theirs (a=2). Over C, theirs' a=2
+ * merges cleanly; over the root R it would conflict.
+ */
+static void test_merge_commits_use_the_lowest_common_ancestor(void **state)
+{
+	struct fixture *f = *state;
+	struct vs_tree *tr = edit(f->repo, NULL, "a", "0", NULL);
+	struct vs_tree *tc = edit(f->repo, tr, "a", "1", NULL);
+	struct vs_tree *to = edit(f->repo, tc, "b", "1", NULL);
+	struct vs_tree *tt = edit(f->repo, tc, "a", "2", NULL);
+	struct vs_oid r = commit(f->repo, tr, 1, NULL, 0);
+	struct vs_oid c = commit(f->repo, tc, 2, &r, 1);
+	struct vs_oid o = commit(f->repo, to, 3, &c, 1);
+	struct vs_oid t = commit(f->repo, tt, 4, &c, 1);
+	struct vs_merge_result res;
+
+	assert_vs_ok(vs_merge_commits(&res, f->repo, &o, &t, NULL));
+	assert_true(vs_oid_equal(&res.base, &c));
+	assert_value(res.tree, "a", "2");
+	assert_value(res.tree, "b", "1");
+	vs_merge_result_dispose(&res);
+
+	/* No common history: merged over the empty tree, base is the null id. */
+	struct vs_oid lone = commit(f->repo, tt, 5, NULL, 0);
+	assert_vs_err(VS_ECONFLICT, vs_merge_commits(&res, f->repo, &o, &lone, NULL));
+	assert_true(vs_oid_is_null(&res.base));
+	assert_int_equal(res.conflicts.count, 1);
+	assert_string_equal(res.conflicts.strings[0], "a");
+	vs_merge_result_dispose(&res);
+	vs_tree_free(tr);
+	vs_tree_free(tc);
+	vs_tree_free(to);
+	vs_tree_free(tt);
+}
+
+/* A branch "main" at C1 <- C2 (main), and a side commit S off C1. */
+struct history {
+	struct vs_oid c1, c2, side;
+};
+
+static struct history make_history(struct vs_repo *repo, const char *side_key,
+				   const char *side_value)
+{
+	struct vs_tree *t1 = edit(repo, NULL, "a", "1", NULL);
+	struct vs_tree *t2 = edit(repo, t1, "b", "2", NULL);
+	struct vs_tree *ts = edit(repo, t1, side_key, side_value, NULL);
+	struct history h;
+	h.c1 = commit(repo, t1, 10, NULL, 0);
+	h.c2 = commit(repo, t2, 20, &h.c1, 1);
+	h.side = commit(repo, ts, 30, &h.c1, 1);
+	assert_vs_ok(vs_branch_create(repo, "main", &h.c2));
+	vs_tree_free(t1);
+	vs_tree_free(t2);
+	vs_tree_free(ts);
+	return h;
+}
+
+static void assert_head(struct vs_repo *repo, const struct vs_oid *want)
+{
+	struct vs_oid head;
+	assert_vs_ok(vs_branch_head(&head, repo, "main"));
+	assert_true(vs_oid_equal(&head, want));
+}
+
+static void test_branch_merge_of_an_ancestor_changes_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct history h = make_history(f->repo, "c", "3");
+	struct vs_merge_result r;
+	struct vs_oid out;
+
+	assert_vs_ok(vs_branch_merge(&out, f->repo, "main", &h.c1, NULL, NULL, &r));
+	assert_true(vs_oid_equal(&out, &h.c2));
+	assert_head(f->repo, &h.c2);
+	assert_int_equal(r.conflicts.count, 0);
+	assert_value(r.tree, "b", "2");
+	vs_merge_result_dispose(&r);
+	assert_vs_ok(vs_branch_merge(&out, f->repo, "main", &h.c2, NULL, NULL, NULL));
+	assert_true(vs_oid_equal(&out, &h.c2));
+}
+
+static void test_branch_merge_fast_forwards(void **state)
+{
+	struct fixture *f = *state;
+	struct history h = make_history(f->repo, "c", "3");
+	struct vs_tree *t3 = edit(f->repo, NULL, "a", "1", "b", "2", "d", "4", NULL);
+	struct vs_oid c3 = commit(f->repo, t3, 40, &h.c2, 1);
+	struct vs_oid out;
+
+	assert_vs_ok(vs_branch_merge(&out, f->repo, "main", &c3, NULL, NULL, NULL));
+	assert_true(vs_oid_equal(&out, &c3));
+	assert_head(f->repo, &c3);
+	vs_tree_free(t3);
+}
+
+static void test_branch_merge_commits_with_head_and_theirs_as_parents(void **state)
+{
+	struct fixture *f = *state;
+	struct history h = make_history(f->repo, "c", "3");
+	struct vs_signature sig = vst_sig(50);
+	struct vs_oid bogus = h.c1;
+	struct vs_commit_opts copts = { .author = &sig, .message = "merge side\n",
+					.parents = &bogus, .nparents = 1 };
+	struct vs_commit *c = NULL;
+	struct vs_tree *t = NULL;
+	struct vs_oid out;
+
+	assert_vs_ok(vs_branch_merge(&out, f->repo, "main", &h.side, NULL, &copts, NULL));
+	assert_head(f->repo, &out);
+	assert_vs_ok(vs_commit_lookup(&c, f->repo, &out));
+	assert_int_equal(vs_commit_parentcount(c), 2);
+	assert_true(vs_oid_equal(vs_commit_parent_id(c, 0), &h.c2));
+	assert_true(vs_oid_equal(vs_commit_parent_id(c, 1), &h.side));
+	assert_string_equal(vs_commit_message(c), "merge side\n");
+	assert_vs_ok(vs_commit_tree(&t, c));
+	assert_value(t, "a", "1");
+	assert_value(t, "b", "2");
+	assert_value(t, "c", "3");
+	vs_tree_free(t);
+	vs_commit_free(c);
+
+	/* A true merge needs commit options; the branch stays put without them. */
+	struct vs_tree *t4 = edit(f->repo, NULL, "a", "1", "e", "5", NULL);
+	struct vs_oid other = commit(f->repo, t4, 60, &h.c1, 1);
+	assert_vs_err(VS_EINVAL, vs_branch_merge(&out, f->repo, "main", &other, NULL, NULL, NULL));
+	vs_tree_free(t4);
+}
+
+static void test_branch_merge_conflict_leaves_the_branch_unchanged(void **state)
+{
+	struct fixture *f = *state;
+	struct history h = make_history(f->repo, "b", "side");
+	struct vs_signature sig = vst_sig(50);
+	struct vs_commit_opts copts = { .author = &sig, .message = "merge\n" };
+	struct vs_merge_result r;
+	struct vs_oid out;
+
+	assert_vs_err(VS_ECONFLICT,
+		      vs_branch_merge(&out, f->repo, "main", &h.side, NULL, &copts, &r));
+	assert_head(f->repo, &h.c2);
+	assert_true(vs_oid_equal(&r.base, &h.c1));
+	assert_int_equal(r.conflicts.count, 1);
+	assert_string_equal(r.conflicts.strings[0], "b");
+	assert_value(r.tree, "b", "2");
+	vs_merge_result_dispose(&r);
+
+	/* The same merge with last-writer-wins resolves it: side is newer. */
+	struct vs_merge_opts lww = { .fn = vs_merge_lww };
+	assert_vs_ok(vs_branch_merge(&out, f->repo, "main", &h.side, &lww, &copts, &r));
+	assert_head(f->repo, &out);
+	assert_value(r.tree, "b", "side");
+	vs_merge_result_dispose(&r);
+}
+
+/* Fail the n-th allocation for every n: ENOMEM with an empty result, never a crash or leak. */
+static void test_merge_out_of_memory_fails_cleanly(void **state)
+{
+	struct fixture *f = *state;
+	struct vs_tree *base = edit(f->repo, NULL, "a", "1", "d/x", "1", "d/y", "1", "j", "{}",
+				    NULL);
+	struct vs_tree *ours = edit(f->repo, base, "a", "2", "d/x", "2", "n/o", "1", "j",
+				    "{\"o\":1}", NULL);
+	struct vs_tree *theirs = edit(f->repo, base, "a", "3", "d/y", "3", "n/t", "1", "j",
+				      "{\"t\":1}", NULL);
+	struct vs_merge_opts json = { .fn = vs_merge_json };
+	struct vs_merge_result r;
+	int rc = VS_ENOMEM;
+
+	for (long n = 0; rc == VS_ENOMEM; n++) {
+		vst_alloc_fail_after(n);
+		rc = vs_merge_trees(&r, base, ours, theirs, &json);
+		vst_alloc_fail_after(-1);
+		if (rc == VS_ENOMEM) {
+			assert_null(r.tree);
+			assert_int_equal(r.conflicts.count, 0);
+		}
+		assert_true(n < 100000);
+	}
+	assert_vs_err(VS_ECONFLICT, rc);
+	assert_int_equal(r.conflicts.count, 1);
+	assert_string_equal(r.conflicts.strings[0], "a");
+	assert_value(r.tree, "d/x", "2");
+	assert_value(r.tree, "d/y", "3");
+	assert_value(r.tree, "n/o", "1");
+	assert_value(r.tree, "n/t", "1");
+	assert_value(r.tree, "j", "{\"o\":1,\"t\":1}");
+	vs_merge_result_dispose(&r);
+	vs_tree_free(base);
+	vs_tree_free(ours);
+	vs_tree_free(theirs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+		T(test_merge_disjoint_writes_both_survive),
+		T(test_merge_one_sided_change_returns_that_side),
+		T(test_merge_same_change_on_both_sides_is_clean),
+		T(test_merge_conflicting_values_list_every_path_sorted),
+		T(test_merge_value_against_subtree_conflicts),
+		T(test_merge_deletions_against_modifications),
+		T(test_merge_default_function_takes_the_side_that_changed),
+		T(test_merge_lww_later_writer_wins),
+		T(test_merge_lww_commits_use_committer_times),
+		T(test_merge_counter_adds_both_increments),
+		T(test_merge_json_merges_objects_key_by_key),
+		T(test_merge_json_conflicting_keys_are_all_named),
+		T(test_merge_json_invalid_json_is_a_conflict),
+		T(test_merge_commits_use_the_lowest_common_ancestor),
+		T(test_branch_merge_of_an_ancestor_changes_nothing),
+		T(test_branch_merge_fast_forwards),
+		T(test_branch_merge_commits_with_head_and_theirs_as_parents),
+		T(test_branch_merge_conflict_leaves_the_branch_unchanged),
+		T(test_merge_out_of_memory_fails_cleanly),
+#undef T
+	};
+	vst_alloc_install();
+	return cmocka_run_group_tests_name("merge", tests, NULL, NULL);
+}
