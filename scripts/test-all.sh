@@ -12,7 +12,9 @@ run() { # name, build dir, meson options...
 	name=$1 dir=$2
 	shift 2
 	if [ ! -f "$dir/build.ninja" ]; then
-		meson setup "$dir" "$@" >"$dir.setup.log" 2>&1 || { cat "$dir.setup.log"; return 1; }
+		log=$(mktemp)
+		meson setup "$dir" "$@" >"$log" 2>&1 || { cat "$log"; rm -f "$log"; return 1; }
+		rm -f "$log"
 	fi
 	ninja -C "$dir" >/dev/null || { ninja -C "$dir"; return 1; }
 	echo "== $name: meson test -C $dir"
