@@ -7,7 +7,7 @@
 
 #include "store_int.h"
 
-#define DEFAULT_CACHE_TREES 4096
+#define DEFAULT_CACHE_TREES 32768
 
 static int io_backend_read(void *ctx, const struct vs_oid *id, enum vs_otype *type,
 			   struct vs_buf *out)

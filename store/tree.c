@@ -3,15 +3,17 @@
  * Immutable, structurally shared trees.
  *
  * A node holds its entries sorted by name (bytewise; the format reorders
- * them as it needs when encoding). An entry refers to its child by id, and
- * additionally holds a strong pointer while the child is not stored yet (a
- * new value, or a subtree built by an update). Once a batch that wrote them
- * commits, those pointers are dropped and the children live in the repo's
- * bounded cache, so a long-lived tree never pins everything it ever loaded.
+ * them as it needs when encoding). An entry refers to its child by id; a
+ * subtree, once loaded (or built by an update), is also kept by pointer, so
+ * reading a path is a chain of pointer hops: a tree holds at most what was
+ * read of it, and drops it all when freed. The repo's cache, bounded, finds
+ * loaded nodes by id for other trees (other commits share most nodes). A
+ * value not yet stored is held in memory until the batch that writes it
+ * commits; after that it is read from the backend.
  *
  * Updates copy only the nodes on the path from the root. Ids are computed
  * lazily (vs_tree_id) or when stored, and remembered: a node never changes
- * its entries after creation, only this memo and the "stored" flag.
+ * its entries after creation, only these memos and the "stored" flag.
  */
 #include "tree_int.h"
 
@@ -23,20 +25,18 @@ void vs__blob_free(struct vs_blob *b)
 
 static struct vs_tree *node_alloc(struct vs_repo *repo, size_t n, size_t names_cap)
 {
-	struct vs_tree *t = vs__calloc(1, sizeof(*t));
+	/* Entries, then names (both read by lookups), then ids (rarely needed). */
+	size_t names_at = sizeof(struct vs_tree) + n * sizeof(struct entry);
+	size_t ids_at = (names_at + names_cap + 1 + 7) & ~(size_t)7;
+	struct vs_tree *t = vs__calloc(1, ids_at + n * sizeof(struct vs_oid));
 	if (!t)
 		return NULL;
 	t->refs = 1;
 	t->repo = repo;
-	t->e = n ? vs__calloc(n, sizeof(*t->e)) : NULL;
-	t->names_cap = names_cap ? names_cap : 1;
-	t->names = vs__malloc(t->names_cap);
-	if ((n && !t->e) || !t->names) {
-		vs_free(t->e);
-		vs_free(t->names);
-		vs_free(t);
-		return NULL;
-	}
+	t->e = (struct entry *)(t + 1);
+	t->names = (char *)t + names_at;
+	t->ids = (struct vs_oid *)((char *)t + ids_at);
+	t->names_cap = names_cap + 1;
 	return t;
 }
 
@@ -55,8 +55,6 @@ void vs_tree_free(struct vs_tree *t)
 		vs_tree_free(t->e[i].tree);
 		vs__blob_free(t->e[i].blob);
 	}
-	vs_free(t->e);
-	vs_free(t->names);
 	vs_free(t);
 }
 
@@ -82,6 +80,7 @@ size_t vs_tree_entrycount(struct vs_tree *t)
 static uint32_t names_add(struct vs_tree *t, const char *name, size_t len)
 {
 	uint32_t off = (uint32_t)t->names_len;
+	assert(t->names_len + len + 1 <= t->names_cap);
 	memcpy(t->names + off, name, len);
 	t->names[off + len] = '\0';
 	t->names_len += len + 1;
@@ -90,80 +89,95 @@ static uint32_t names_add(struct vs_tree *t, const char *name, size_t len)
 
 /* ---- loading ---- */
 
+/* Bytewise order, shorter first on a common prefix. Names are short: a
+ * plain loop beats a memcmp call on the lookup path of every read. */
+static int name_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	size_t n = alen < blen ? alen : blen;
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return (unsigned char)a[i] < (unsigned char)b[i] ? -1 : 1;
+	return alen < blen ? -1 : alen > blen;
+}
+
+/* Entries as parsed, before the node of the right size exists. */
 struct load_ctx {
-	struct vs_tree *t;
-	size_t cap;
+	struct vs_format_entry *e; /* each name is an offset into names, cast */
+	size_t n, cap;
+	struct vs_buf names;
 };
 
 static int load_entry(void *payload, const struct vs_format_entry *fe)
 {
 	struct load_ctx *c = payload;
-	struct vs_tree *t = c->t;
+	int err;
 
-	if (t->n == c->cap) {
-		size_t ncap = c->cap ? c->cap * 2 : 8;
-		struct entry *ne = vs__realloc(t->e, ncap * sizeof(*ne));
+	if (memchr(fe->name, '\0', fe->namelen) || fe->namelen > UINT32_MAX / 2)
+		return vs_error_set(VS_ECORRUPT, "tree entry name with a NUL byte");
+	if (c->n == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 16;
+		struct vs_format_entry *ne = vs__realloc(c->e, ncap * sizeof(*ne));
 		if (!ne)
 			return vs__enomem();
-		t->e = ne;
+		c->e = ne;
 		c->cap = ncap;
 	}
-	if (t->names_len + fe->namelen + 1 > t->names_cap) {
-		size_t ncap = (t->names_cap + fe->namelen + 1) * 2;
-		char *nn = vs__realloc(t->names, ncap);
-		if (!nn)
-			return vs__enomem();
-		t->names = nn;
-		t->names_cap = ncap;
-	}
-	if (memchr(fe->name, '\0', fe->namelen) || fe->namelen > UINT32_MAX)
-		return vs_error_set(VS_ECORRUPT, "tree entry name with a NUL byte");
-	struct entry *e = &t->e[t->n++];
-	memset(e, 0, sizeof(*e));
-	e->name_off = names_add(t, fe->name, fe->namelen);
-	e->namelen = (uint32_t)fe->namelen;
-	e->mode = fe->mode;
-	e->has_id = true;
-	e->id = fe->id;
+	c->e[c->n] = *fe;
+	c->e[c->n].name = (const char *)(uintptr_t)c->names.size;
+	if ((err = vs_buf_put(&c->names, fe->name, fe->namelen)) < 0 ||
+	    (err = vs_buf_putc(&c->names, '\0')) < 0)
+		return err;
+	c->n++;
 	return 0;
 }
 
-static int entry_cmp(const void *a, const void *b, void *tree)
+static int fe_cmp(const void *a, const void *b, void *names)
 {
-	const struct entry *x = a, *y = b;
-	const struct vs_tree *t = tree;
-	size_t n = x->namelen < y->namelen ? x->namelen : y->namelen;
-	int c = memcmp(vs__ename(t, x), vs__ename(t, y), n);
-	if (c)
-		return c;
-	return x->namelen < y->namelen ? -1 : x->namelen > y->namelen;
+	const struct vs_format_entry *x = a, *y = b;
+	const char *base = names;
+	return name_cmp(base + (uintptr_t)x->name, x->namelen, base + (uintptr_t)y->name,
+			y->namelen);
 }
 
-static bool sorted(const struct vs_tree *t)
+/* Build a node from parsed entries, in byte order of names. */
+static struct vs_tree *node_from(struct vs_repo *repo, struct load_ctx *c)
 {
-	for (size_t i = 1; i < t->n; i++)
-		if (entry_cmp(&t->e[i - 1], &t->e[i], (void *)t) >= 0)
-			return false;
-	return true;
+	struct vs_tree *t;
+	bool in_order = true;
+
+	for (size_t i = 1; i < c->n && in_order; i++)
+		in_order = fe_cmp(&c->e[i - 1], &c->e[i], c->names.ptr) < 0;
+	if (!in_order)
+		qsort_r(c->e, c->n, sizeof(*c->e), fe_cmp, c->names.ptr);
+	if (!(t = node_alloc(repo, c->n, c->names.size)))
+		return NULL;
+	for (size_t i = 0; i < c->n; i++) {
+		struct entry *e = &t->e[i];
+		e->name_off = names_add(t, c->names.ptr + (uintptr_t)c->e[i].name, c->e[i].namelen);
+		e->namelen = (uint32_t)c->e[i].namelen;
+		e->mode = c->e[i].mode;
+		e->has_id = true;
+		t->ids[i] = c->e[i].id;
+	}
+	t->n = c->n;
+	return t;
 }
 
 static int tree_load(struct vs_tree **out, struct vs_repo *repo, const struct vs_oid *id)
 {
-	struct vs_tree *t;
+	struct load_ctx ctx = { 0 };
+	struct vs_tree *t = NULL;
 	int err;
 
 	if ((*out = vs__cache_get(repo, id)))
 		return 0;
-	if (!(t = node_alloc(repo, 0, 64)))
-		return vs__enomem();
-	struct load_ctx ctx = { t, 0 };
 	err = repo->format->tree_load(repo->format, &repo->io_read, id, load_entry, &ctx);
-	if (err < 0) {
-		vs_tree_free(t);
+	if (err >= 0 && !(t = node_from(repo, &ctx)))
+		err = vs__enomem();
+	vs_free(ctx.e);
+	vs_buf_release(&ctx.names);
+	if (err < 0)
 		return err;
-	}
-	if (!sorted(t))
-		qsort_r(t->e, t->n, sizeof(*t->e), entry_cmp, t);
 	t->has_id = t->stored = true;
 	t->id = *id;
 	if ((err = vs__cache_put(repo, t)) < 0) {
@@ -198,8 +212,7 @@ static int path_split(struct path *p, const char *path)
 	if (*s == '/')
 		s++;
 	while (*s) {
-		const char *slash = strchr(s, '/');
-		size_t len = slash ? (size_t)(slash - s) : strlen(s);
+		size_t len = strcspn(s, "/");
 		if (!len)
 			return vs_error_set(VS_EINVAL, "path '%s' has an empty component", path);
 		if (p->n == VS_TREE_MAX_DEPTH)
@@ -249,10 +262,7 @@ static long find(const struct vs_tree *t, const char *name, size_t len, size_t *
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		const struct entry *e = &t->e[mid];
-		size_t n = e->namelen < len ? e->namelen : len;
-		int c = memcmp(vs__ename(t, e), name, n);
-		if (!c)
-			c = e->namelen < len ? -1 : e->namelen > len;
+		int c = name_cmp(vs__ename(t, e), e->namelen, name, len);
 		if (!c)
 			return (long)mid;
 		if (c < 0)
@@ -265,41 +275,46 @@ static long find(const struct vs_tree *t, const char *name, size_t len, size_t *
 	return -1;
 }
 
+/*
+ * The subtree behind entry @e of @t, borrowed: @t keeps it once loaded, so
+ * it lives as long as @t does whatever the repo cache evicts.
+ */
+static int child_borrow(struct vs_tree **out, struct vs_tree *t, struct entry *e)
+{
+	int err;
+	if (!vs__is_tree_mode(e->mode))
+		return vs_error_set(VS_ENOTDIR, "'%s' is not a tree", vs__ename(t, e));
+	if (!e->tree && (err = tree_load(&e->tree, t->repo, vs__eid(t, e))) < 0)
+		return err;
+	*out = e->tree;
+	return 0;
+}
+
 /* The subtree behind entry @e of @t (a new reference). */
 static int entry_child(struct vs_tree **out, struct vs_tree *t, struct entry *e)
 {
-	if (!vs__is_tree_mode(e->mode))
-		return vs_error_set(VS_ENOTDIR, "'%s' is not a tree", vs__ename(t, e));
-	if (e->tree) {
-		*out = vs_tree_dup(e->tree);
-		return 0;
-	}
-	return tree_load(out, t->repo, &e->id);
+	int err = child_borrow(out, t, e);
+	if (err >= 0)
+		vs_tree_dup(*out);
+	return err;
 }
 
-/* Walk to the node holding the last component; *out is a new reference. */
+/* Walk to the node holding the last component; *out is borrowed from @root. */
 static int walk_parent(struct vs_tree **out, struct vs_tree *root, const struct path *p,
 		       const char *path)
 {
-	struct vs_tree *cur = vs_tree_dup(root), *next;
+	struct vs_tree *cur = root;
 	int err;
 
 	for (size_t i = 0; i + 1 < p->n; i++) {
 		long k = find(cur, p->comp[i], p->len[i], NULL);
-		if (k < 0) {
-			vs_tree_free(cur);
+		if (k < 0)
 			return vs_error_set(VS_ENOENT, "no entry '%s'", path);
-		}
-		if (!vs__is_tree_mode(cur->e[k].mode)) {
-			vs_tree_free(cur);
+		if (!vs__is_tree_mode(cur->e[k].mode))
 			return vs_error_set(VS_ENOENT, "no entry '%s' ('%.*s' is a value)", path,
 					    (int)p->len[i], p->comp[i]);
-		}
-		err = entry_child(&next, cur, &cur->e[k]);
-		vs_tree_free(cur);
-		if (err < 0)
+		if ((err = child_borrow(&cur, cur, &cur->e[k])) < 0)
 			return err;
-		cur = next;
 	}
 	*out = cur;
 	return 0;
@@ -322,11 +337,11 @@ int vs__tree_entry_value(struct vs_buf *out, struct vs_tree *t, size_t i)
 	if (e->blob)
 		return vs_buf_set(out, e->blob->data, e->blob->len);
 	vs_buf_clear(out);
-	if ((err = vs__backend_obj_read(t->repo->backend, &e->id, &type, out)) < 0)
+	if ((err = vs__backend_obj_read(t->repo->backend, vs__eid(t, e), &type, out)) < 0)
 		return err;
 	if (type != VS_OBJ_BLOB)
 		return vs_error_set(VS_ECORRUPT, "object %s at '%s' is not a blob",
-				    vs_oid_tostr(hex, &e->id), vs__ename(t, e));
+				    vs_oid_tostr(hex, vs__eid(t, e)), vs__ename(t, e));
 	return 0;
 }
 
@@ -350,7 +365,6 @@ int vs_tree_get(struct vs_buf *out, struct vs_tree *t, const char *path)
 		err = vs_error_set(VS_EISDIR, "'%s' is a tree", path);
 	else
 		err = vs__tree_entry_value(out, parent, (size_t)k);
-	vs_tree_free(parent);
 	return err;
 }
 
@@ -383,7 +397,6 @@ int vs_tree_stat(struct vs_tree_stat *out, struct vs_tree *t, const char *path)
 		out->mode = parent->e[k].mode;
 		err = vs__tree_entry_id(&out->id, parent, (size_t)k);
 	}
-	vs_tree_free(parent);
 	return err;
 }
 
@@ -408,7 +421,6 @@ int vs_tree_subtree(struct vs_tree **out, struct vs_tree *t, const char *path)
 		err = vs_error_set(VS_ENOENT, "no entry '%s'", path);
 	else
 		err = entry_child(out, parent, &parent->e[k]);
-	vs_tree_free(parent);
 	return err;
 }
 
@@ -452,6 +464,7 @@ static struct vs_tree *node_edit(struct vs_tree *t, long k, size_t pos, const ch
 			break;
 		if (i == (size_t)k)
 			continue;
+		c->ids[j] = t->ids[i];
 		struct entry *e = &c->e[j++];
 		*e = t->e[i];
 		e->name_off = names_add(c, vs__ename(t, &t->e[i]), t->e[i].namelen);

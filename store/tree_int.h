@@ -14,16 +14,20 @@ struct vs_blob {
 	unsigned char data[];
 };
 
+/* The fields a lookup touches, kept small: two entries per cache line. */
 struct entry {
 	uint32_t name_off;     /* into the node's names */
 	uint32_t namelen;
-	unsigned int mode;     /* git mode */
-	bool has_id;           /* id below is valid */
-	struct vs_oid id;
-	struct vs_tree *tree;  /* subtree not stored yet (strong), or NULL */
+	uint32_t mode;         /* git mode */
+	bool has_id;           /* the node's ids[i] is valid */
+	struct vs_tree *tree;  /* the subtree once loaded or built (strong), or NULL */
 	struct vs_blob *blob;  /* value not stored yet (strong), or NULL */
 };
 
+/*
+ * One allocation holds the node, then e[n], the names and ids[n], so a
+ * lookup walks contiguous memory.
+ */
 struct vs_tree {
 	size_t refs;
 	struct vs_repo *repo;
@@ -31,9 +35,11 @@ struct vs_tree {
 	bool stored;  /* the node is in the backend (loaded from it or written) */
 	struct vs_oid id;
 	size_t n;
-	struct entry *e;
-	char *names;
-	size_t names_len, names_cap;
+	struct entry *e;      /* sorted by name */
+	struct vs_oid *ids;   /* ids[i] is entry i's id when e[i].has_id */
+	char *names;          /* NUL-terminated names, back to back */
+	size_t names_len;     /* bytes used in names */
+	size_t names_cap;     /* bytes allocated for names */
 };
 
 #define VS_TREE_MAX_DEPTH 256
@@ -46,6 +52,11 @@ static inline bool vs__is_tree_mode(unsigned int mode)
 static inline const char *vs__ename(const struct vs_tree *t, const struct entry *e)
 {
 	return t->names + e->name_off;
+}
+
+static inline struct vs_oid *vs__eid(const struct vs_tree *t, const struct entry *e)
+{
+	return &t->ids[e - t->e];
 }
 
 void vs__blob_free(struct vs_blob *b);

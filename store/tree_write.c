@@ -35,7 +35,7 @@ static int log_add(struct vs__write_log *log, struct vs_tree *t)
 
 void vs__write_log_commit(struct vs__write_log *log)
 {
-	/* Children first (they were logged first), so caching them keeps them alive. */
+	/* Values now live in the backend; subtrees stay attached, as loaded ones do. */
 	for (size_t i = 0; i < log->n; i++) {
 		struct vs_tree *t = log->trees[i];
 		t->stored = true;
@@ -44,8 +44,6 @@ void vs__write_log_commit(struct vs__write_log *log)
 			assert(e->has_id);
 			vs__blob_free(e->blob);
 			e->blob = NULL;
-			vs_tree_free(e->tree);
-			e->tree = NULL;
 		}
 		/* A failed cache insert only costs a later reload. */
 		vs__cache_put(t->repo, t);
@@ -99,16 +97,16 @@ static int tree_encode(struct vs_tree *t, struct vs__write_log *log, int depth)
 		if (e->tree) {
 			if ((err = tree_encode(e->tree, log, depth + 1)) < 0)
 				goto out;
-			e->id = e->tree->id;
+			*vs__eid(t, e) = e->tree->id;
 		} else if (e->blob) {
-			if (!e->has_id && (err = vs__blob_id(&e->id, repo, e->blob)) < 0)
+			if (!e->has_id && (err = vs__blob_id(vs__eid(t, e), repo, e->blob)) < 0)
 				goto out;
-			if (log && (err = io_write(repo, &e->id, VS_OBJ_BLOB, e->blob->data,
+			if (log && (err = io_write(repo, vs__eid(t, e), VS_OBJ_BLOB, e->blob->data,
 						   e->blob->len)) < 0)
 				goto out;
 		}
 		e->has_id = true;
-		fe[i] = (struct vs_format_entry){ vs__ename(t, e), e->namelen, e->mode, e->id };
+		fe[i] = (struct vs_format_entry){ vs__ename(t, e), e->namelen, e->mode, t->ids[i] };
 	}
 	if ((err = repo->format->tree_store(repo->format, &io, fe, t->n, &t->id)) < 0)
 		goto out;
@@ -144,13 +142,13 @@ int vs__tree_entry_id(struct vs_oid *out, struct vs_tree *t, size_t i)
 	int err = 0;
 
 	if (!e->has_id) {
-		if (e->tree && (err = vs_tree_id(&e->id, e->tree)) < 0)
+		if (e->tree && (err = vs_tree_id(&t->ids[i], e->tree)) < 0)
 			return err;
-		if (e->blob && (err = vs__blob_id(&e->id, t->repo, e->blob)) < 0)
+		if (e->blob && (err = vs__blob_id(&t->ids[i], t->repo, e->blob)) < 0)
 			return err;
 		e->has_id = true;
 	}
-	*out = e->id;
+	*out = t->ids[i];
 	return 0;
 }
 

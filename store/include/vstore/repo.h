@@ -24,7 +24,7 @@ struct vs_repo_opts {
 	unsigned int version;  /**< VS_REPO_OPTS_VERSION */
 	unsigned int flags;    /**< enum vs_repo_flags */
 	const char *format;    /**< object format for a new store; NULL: the backend's default */
-	size_t cache_trees;    /**< trees kept loaded in the cache; 0: 4096 */
+	size_t cache_trees;    /**< trees kept loaded in the cache; 0: 32768 */
 	size_t lmdb_mapsize;   /**< initial LMDB map size in bytes; 0: 64 MiB (grown when full) */
 };
 
