@@ -8,12 +8,18 @@
 #include "store_int.h"
 
 #define DEFAULT_CACHE_TREES 32768
+#define DEFAULT_CACHE_VALUE_BYTES ((size_t)32 << 20)
 
 static int io_backend_read(void *ctx, const struct vs_oid *id, enum vs_otype *type,
 			   struct vs_buf *out)
 {
 	struct vs_repo *repo = ctx;
 	return vs__backend_obj_read(repo->backend, id, type, out);
+}
+
+static void tree_release(void *t)
+{
+	vs_tree_free(t);
 }
 
 /* The format is recorded in the store on creation and must match afterwards. */
@@ -66,7 +72,13 @@ int vs_repo_open_backend(struct vs_repo **out, struct vs_backend *b,
 	}
 	repo->backend = b;
 	repo->io_read = (struct vs_object_io){ repo, io_backend_read, NULL };
-	repo->cache.max = opts && opts->cache_trees ? opts->cache_trees : DEFAULT_CACHE_TREES;
+	repo->trees = (struct vs__cache){ .release = tree_release };
+	repo->trees.max = opts && opts->cache_trees ? opts->cache_trees : DEFAULT_CACHE_TREES;
+	repo->values = (struct vs__cache){ .release = vs__blob_release, .cost = vs__blob_cost };
+	repo->values.max = opts && opts->cache_value_bytes ? opts->cache_value_bytes
+							   : DEFAULT_CACHE_VALUE_BYTES;
+	if (opts && opts->flags & VS_REPO_NO_VALUE_CACHE)
+		repo->values.max = 0;
 	if ((err = choose_format(repo, opts)) < 0) {
 		vs_repo_close(repo);
 		return err;
@@ -89,20 +101,13 @@ int vs_repo_open(struct vs_repo **out, const char *uri, const struct vs_repo_opt
 	return vs_repo_open_backend(out, b, opts);
 }
 
-static void cache_clear(struct vs_repo *repo)
-{
-	for (int g = 0; g < 2; g++) {
-		vs__oidmap_foreach(&repo->cache.gen[g], slot) vs_tree_free(slot->value);
-		vs__oidmap_dispose(&repo->cache.gen[g]);
-	}
-}
-
 void vs_repo_close(struct vs_repo *repo)
 {
 	if (!repo)
 		return;
 	vs__watch_dispose(repo);
-	cache_clear(repo);
+	vs__cache_dispose(&repo->trees);
+	vs__cache_dispose(&repo->values);
 	vs__backend_free(repo->backend);
 	vs_free(repo);
 }
@@ -127,47 +132,18 @@ struct vs__watches **vs__repo_watches(struct vs_repo *repo)
 	return &repo->watches;
 }
 
-/*
- * The cache is two generations: hits in the cold one move to the hot one;
- * when the hot one is full, the cold one is dropped and the hot one turns
- * cold. Cheap, bounded (at most 2 * max entries), and close to LRU.
- */
 struct vs_tree *vs__cache_get(struct vs_repo *repo, const struct vs_oid *id)
 {
-	struct vs_tree *t = vs__oidmap_get(&repo->cache.gen[0], id);
-	if (t)
-		return vs_tree_dup(t);
-	if (!(t = vs__oidmap_get(&repo->cache.gen[1], id)))
-		return NULL;
-	t = vs_tree_dup(t); /* ours, whatever the promotion does to the cold one */
-	if (vs__cache_put(repo, t) >= 0)
-		vs_tree_free(vs__oidmap_del(&repo->cache.gen[1], id));
-	return t;
+	return vs_tree_dup(vs__cache_lookup(&repo->trees, id));
 }
 
 int vs__cache_put(struct vs_repo *repo, struct vs_tree *t)
 {
-	struct vs_tree_cache *c = &repo->cache;
 	struct vs_oid id;
-	void *old = NULL;
-	int err;
-
-	if ((err = vs_tree_id(&id, t)) < 0)
+	int err = vs_tree_id(&id, t);
+	if (err < 0)
 		return err;
-	if (vs__oidmap_has(&c->gen[0], &id))
-		return 0;
-	if (c->gen[0].count >= c->max) {
-		vs__oidmap_foreach(&c->gen[1], slot) vs_tree_free(slot->value);
-		vs__oidmap_dispose(&c->gen[1]);
-		c->gen[1] = c->gen[0];
-		memset(&c->gen[0], 0, sizeof(c->gen[0]));
-	}
-	if ((err = vs__oidmap_put(&c->gen[0], &id, vs_tree_dup(t), &old)) < 0) {
-		vs_tree_free(t);
-		return err;
-	}
-	assert(!old);
-	return 0;
+	return vs__cache_insert(&repo->trees, &id, vs_tree_dup(t), 1);
 }
 
 int vs_repo_read_raw(struct vs_buf *out, int *type, struct vs_repo *repo, const struct vs_oid *id)

@@ -86,16 +86,29 @@ int vs__git2_init(void);
 
 #endif
 
-/* repo.c: the repository. */
-struct vs_tree_cache {
-	struct vs_oidmap gen[2]; /* gen[0] hot, gen[1] cold: a two-generation LRU */
-	size_t max;      /* entries in the hot generation before it turns cold */
+/* cache.c: a bounded two-generation cache of refcounted objects by id. */
+struct vs__cache {
+	struct vs_oidmap gen[2];   /* gen[0] hot, gen[1] cold */
+	size_t used;               /* cost held by the hot generation */
+	size_t max;                /* budget of the hot generation */
+	void (*release)(void *v);  /* drops the cache's reference */
+	size_t (*cost)(void *v);   /* NULL: every entry costs 1 */
 };
 
+/* The value cached under @id (borrowed: take a reference before the next
+ * cache call), or NULL. */
+void *vs__cache_lookup(struct vs__cache *c, const struct vs_oid *id);
+/* Add @value, taking over one reference (released at once if @id is
+ * there already, or on failure). */
+int vs__cache_insert(struct vs__cache *c, const struct vs_oid *id, void *value, size_t cost);
+void vs__cache_dispose(struct vs__cache *c);
+
+/* repo.c: the repository. */
 struct vs_repo {
 	struct vs_backend *backend;
 	const struct vs_format *format;
-	struct vs_tree_cache cache;  /* loaded, stored trees by id */
+	struct vs__cache trees;      /* loaded, stored trees by id */
+	struct vs__cache values;     /* values read from the backend, by id (bytes) */
 	struct vs__watches *watches; /* watch.c */
 	struct vs_object_io io_read; /* reads from the backend */
 };
@@ -104,6 +117,9 @@ struct vs_repo {
 struct vs_tree *vs__cache_get(struct vs_repo *repo, const struct vs_oid *id);
 /* Remember a stored tree (takes a new reference). */
 int vs__cache_put(struct vs_repo *repo, struct vs_tree *t);
+/* tree.c: values (struct vs_blob) as the value cache holds them. */
+void vs__blob_release(void *blob);
+size_t vs__blob_cost(void *blob);
 
 /* tree.c: what diff, commit and merge need beyond the public API. */
 struct vs__write_log; /* trees and values written in the open batch */

@@ -4,12 +4,13 @@
  *
  * A node holds its entries sorted by name (bytewise; the format reorders
  * them as it needs when encoding). An entry refers to its child by id; a
- * subtree, once loaded (or built by an update), is also kept by pointer, so
- * reading a path is a chain of pointer hops: a tree holds at most what was
- * read of it, and drops it all when freed. The repo's cache, bounded, finds
- * loaded nodes by id for other trees (other commits share most nodes). A
- * value not yet stored is held in memory until the batch that writes it
- * commits; after that it is read from the backend.
+ * subtree or value, once loaded, read or built by an update, is also kept by
+ * pointer, so reading a path again is a chain of pointer hops with no
+ * backend access. A tree thus holds at most what was read or written through
+ * it (a daemon's current tree becomes an in-memory tree, as xenstored's is)
+ * and drops it when freed. The repo's caches, bounded by count and by bytes,
+ * find loaded nodes and values by id for other trees: commits share most of
+ * their nodes. A new value is marked stored once the batch writing it commits.
  *
  * Updates copy only the nodes on the path from the root. Ids are computed
  * lazily (vs_tree_id) or when stored, and remembered: a node never changes
@@ -21,6 +22,28 @@ void vs__blob_free(struct vs_blob *b)
 {
 	if (b && --b->refs == 0)
 		vs_free(b);
+}
+
+void vs__blob_release(void *blob)
+{
+	vs__blob_free(blob);
+}
+
+size_t vs__blob_cost(void *blob)
+{
+	return ((struct vs_blob *)blob)->len + sizeof(struct vs_blob) + sizeof(struct vs_oidmap_slot);
+}
+
+static struct vs_blob *blob_new(const void *data, size_t len)
+{
+	struct vs_blob *b = vs__malloc(sizeof(*b) + len);
+	if (b) {
+		b->refs = 1;
+		b->len = len;
+		if (len)
+			memcpy(b->data, data, len);
+	}
+	return b;
 }
 
 static struct vs_tree *node_alloc(struct vs_repo *repo, size_t n, size_t names_cap)
@@ -259,6 +282,24 @@ int vs__name_check(const char *name, size_t len)
 static long find(const struct vs_tree *t, const char *name, size_t len, size_t *pos)
 {
 	size_t lo = 0, hi = t->n;
+
+	/* Small nodes (most of them): a forward scan reads memory in order. */
+	if (t->n <= 8) {
+		for (size_t i = 0; i < t->n; i++) {
+			const struct entry *e = &t->e[i];
+			int c = name_cmp(vs__ename(t, e), e->namelen, name, len);
+			if (c == 0)
+				return (long)i;
+			if (c > 0) {
+				if (pos)
+					*pos = i;
+				return -1;
+			}
+		}
+		if (pos)
+			*pos = t->n;
+		return -1;
+	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		const struct entry *e = &t->e[mid];
@@ -325,24 +366,54 @@ int vs__blob_id(struct vs_oid *out, struct vs_repo *repo, const struct vs_blob *
 	return repo->format->hash(out, VS_OBJ_BLOB, b->data, b->len);
 }
 
-int vs__tree_entry_value(struct vs_buf *out, struct vs_tree *t, size_t i)
+/*
+ * A stored value, from the repo's value cache or the backend; *out is a new
+ * reference. Without a value cache, NULL with the bytes left in @raw.
+ */
+static int value_read(struct vs_blob **out, struct vs_buf *raw, struct vs_repo *repo,
+		      const struct vs_oid *id, const char *name)
 {
-	struct entry *e = &t->e[i];
+	struct vs_blob *b = vs__cache_lookup(&repo->values, id);
 	enum vs_otype type;
 	char hex[VS_OID_MAXHEXSZ + 1];
 	int err;
 
-	if (vs__is_tree_mode(e->mode))
-		return vs_error_set(VS_EISDIR, "'%s' is a tree", vs__ename(t, e));
-	if (e->blob)
-		return vs_buf_set(out, e->blob->data, e->blob->len);
-	vs_buf_clear(out);
-	if ((err = vs__backend_obj_read(t->repo->backend, vs__eid(t, e), &type, out)) < 0)
+	if (b) {
+		b->refs++;
+		*out = b;
+		return 0;
+	}
+	*out = NULL;
+	vs_buf_clear(raw);
+	if ((err = vs__backend_obj_read(repo->backend, id, &type, raw)) < 0)
 		return err;
 	if (type != VS_OBJ_BLOB)
 		return vs_error_set(VS_ECORRUPT, "object %s at '%s' is not a blob",
-				    vs_oid_tostr(hex, vs__eid(t, e)), vs__ename(t, e));
+				    vs_oid_tostr(hex, id), name);
+	if (!repo->values.max || !(b = blob_new(raw->ptr, raw->size)))
+		return 0; /* no cache, or no memory for it: the bytes are in raw */
+	b->refs++;
+	vs__cache_insert(&repo->values, id, b, vs__blob_cost(b)); /* best effort */
+	*out = b;
 	return 0;
+}
+
+int vs__tree_entry_value(struct vs_buf *out, struct vs_tree *t, size_t i)
+{
+	struct entry *e = &t->e[i];
+	struct vs_blob *b;
+	int err;
+
+	if (vs__is_tree_mode(e->mode))
+		return vs_error_set(VS_EISDIR, "'%s' is a tree", vs__ename(t, e));
+	if (!e->blob) {
+		if ((err = value_read(&b, out, t->repo, &t->ids[i], vs__ename(t, e))) < 0 || !b)
+			return err;
+		/* Kept by the entry like a loaded subtree: the next read is one hop. */
+		e->blob = b;
+		e->blob_stored = true;
+	}
+	return vs_buf_set(out, e->blob->data, e->blob->len);
 }
 
 int vs_tree_get(struct vs_buf *out, struct vs_tree *t, const char *path)
@@ -561,13 +632,9 @@ int vs_tree_set(struct vs_tree **out, struct vs_tree *t, const char *path, const
 		size_t len)
 {
 	VS_CHECK_ARG(out && t && (data || !len));
-	struct vs_blob *b = vs__malloc(sizeof(*b) + len);
+	struct vs_blob *b = blob_new(data, len);
 	if (!b)
 		return vs__enomem();
-	b->refs = 1;
-	b->len = len;
-	if (len)
-		memcpy(b->data, data, len);
 	struct update u = { .blob = b, .path = path };
 	int err = update(out, t, path, &u);
 	vs__blob_free(b);

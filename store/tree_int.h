@@ -20,8 +20,9 @@ struct entry {
 	uint32_t namelen;
 	uint32_t mode;         /* git mode */
 	bool has_id;           /* the node's ids[i] is valid */
+	bool blob_stored;      /* blob is a copy of a stored value, not a new one */
 	struct vs_tree *tree;  /* the subtree once loaded or built (strong), or NULL */
-	struct vs_blob *blob;  /* value not stored yet (strong), or NULL */
+	struct vs_blob *blob;  /* the value once read or set (strong), or NULL */
 };
 
 /*

@@ -35,15 +35,14 @@ static int log_add(struct vs__write_log *log, struct vs_tree *t)
 
 void vs__write_log_commit(struct vs__write_log *log)
 {
-	/* Values now live in the backend; subtrees stay attached, as loaded ones do. */
+	/* Everything logged is stored now; what it holds stays attached. */
 	for (size_t i = 0; i < log->n; i++) {
 		struct vs_tree *t = log->trees[i];
 		t->stored = true;
 		for (size_t j = 0; j < t->n; j++) {
 			struct entry *e = &t->e[j];
 			assert(e->has_id);
-			vs__blob_free(e->blob);
-			e->blob = NULL;
+			e->blob_stored = true; /* kept in memory, as values read are */
 		}
 		/* A failed cache insert only costs a later reload. */
 		vs__cache_put(t->repo, t);
@@ -98,7 +97,7 @@ static int tree_encode(struct vs_tree *t, struct vs__write_log *log, int depth)
 			if ((err = tree_encode(e->tree, log, depth + 1)) < 0)
 				goto out;
 			*vs__eid(t, e) = e->tree->id;
-		} else if (e->blob) {
+		} else if (e->blob && !e->blob_stored) {
 			if (!e->has_id && (err = vs__blob_id(vs__eid(t, e), repo, e->blob)) < 0)
 				goto out;
 			if (log && (err = io_write(repo, vs__eid(t, e), VS_OBJ_BLOB, e->blob->data,

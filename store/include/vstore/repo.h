@@ -15,6 +15,7 @@ struct vs_repo;
 enum vs_repo_flags {
 	VS_REPO_NOCREATE = 1 << 0, /**< fail with VS_ENOENT instead of creating */
 	VS_REPO_READONLY = 1 << 1, /**< open for reading; writes fail with VS_EROFS */
+	VS_REPO_NO_VALUE_CACHE = 1 << 2, /**< read every value from the backend */
 };
 
 #define VS_REPO_OPTS_VERSION 1
@@ -25,6 +26,7 @@ struct vs_repo_opts {
 	unsigned int flags;    /**< enum vs_repo_flags */
 	const char *format;    /**< object format for a new store; NULL: the backend's default */
 	size_t cache_trees;    /**< trees kept loaded in the cache; 0: 32768 */
+	size_t cache_value_bytes; /**< bytes of values kept in memory; 0: 32 MiB */
 	size_t lmdb_mapsize;   /**< initial LMDB map size in bytes; 0: 64 MiB (grown when full) */
 };
 

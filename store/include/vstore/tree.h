@@ -2,7 +2,9 @@
 /*
  * Immutable trees. Every update returns a new tree that shares all untouched
  * subtrees with the old one (only the path from the root is copied). Children
- * are loaded from the backend when first needed and kept in a bounded cache.
+ * and values are loaded from the backend when first needed; a tree keeps what
+ * was read through it until it is freed, and the repo keeps bounded caches
+ * (vs_repo_opts: cache_trees, cache_value_bytes) shared by all its trees.
  * Paths are "a/b/c" (a leading '/' is allowed); the empty path is the root.
  * Trees are refcounted: vs_tree_dup() adds a reference, vs_tree_free() drops one.
  */
