@@ -36,15 +36,30 @@ typedef int vs_merge_fn(struct vs_buf *out, bool *deleted, const struct vs_merge
 /** Conflict unless both sides agree (the side that changed wins). */
 VS_EXTERN int vs_merge_default(struct vs_buf *out, bool *deleted,
 			       const struct vs_merge_input *in, void *payload);
-/** Last writer wins: the side with the later commit time (theirs on a tie). */
+/**
+ * Last writer wins. When only one side changed, it wins whatever the times.
+ * Both changed: the later committer time wins, theirs on a tie (tree merges
+ * have no times, so theirs). A deletion counts as a write.
+ */
 VS_EXTERN int vs_merge_lww(struct vs_buf *out, bool *deleted, const struct vs_merge_input *in,
 			   void *payload);
-/** Decimal int64 counters: base + (ours - base) + (theirs - base); absent counts 0. */
+/**
+ * Decimal int64 counters (an optional '-' then digits). One side changed: it
+ * wins (a deletion too); both deleted: deleted. Both changed:
+ * base + (ours - base) + (theirs - base), absent counting 0, so equal
+ * increments add up. A value that is not a decimal int64, or a result out
+ * of range: VS_ECONFLICT, with the path in the message.
+ */
 VS_EXTERN int vs_merge_counter(struct vs_buf *out, bool *deleted,
 			       const struct vs_merge_input *in, void *payload);
 /**
- * JSON objects merged key by key, recursively; a key changed differently on
- * both sides is a conflict; values that are not objects merge as default.
+ * JSON objects merged key by key, recursively. Only one side changed: that
+ * side, not parsed. Both changed: invalid JSON (duplicate keys included) is
+ * VS_ECONFLICT naming the path and side; objects over an object or absent
+ * base merge key by key and are written compact with sorted keys, every
+ * conflicting key named as a JSON Pointer in the message; other values merge
+ * when equal as JSON (ours' bytes kept). Deleting the value while the other
+ * side changed it conflicts.
  */
 VS_EXTERN int vs_merge_json(struct vs_buf *out, bool *deleted, const struct vs_merge_input *in,
 			    void *payload);
@@ -59,7 +74,9 @@ struct vs_merge_opts {
 struct vs_merge_result {
 	struct vs_tree *tree;           /**< merged tree; conflicting paths keep our side */
 	struct vs_strarray conflicts;   /**< every conflicting path, sorted */
-	struct vs_oid base;             /**< the ancestor used (null id: none) */
+	struct vs_oid base;             /**< the ancestor used: the base commit for
+					     vs_merge_commits() and vs_branch_merge(), the
+					     base tree's id for vs_merge_trees(); null id: none */
 };
 
 /** Free what @p r holds and zero it. NULL-safe. */
@@ -67,6 +84,9 @@ VS_EXTERN void vs_merge_result_dispose(struct vs_merge_result *r);
 
 /**
  * Merge @p ours and @p theirs given their ancestor @p base (NULL: empty).
+ * *out is overwritten (dispose it first) and left empty on failures other
+ * than VS_ECONFLICT. Values taken from theirs get mode 100644; gitlinks that
+ * would come from theirs are reported as conflicts.
  * @return 0 (clean), VS_ECONFLICT (out->conflicts lists the paths), or a failure.
  */
 VS_EXTERN int vs_merge_trees(struct vs_merge_result *out, struct vs_tree *base,
@@ -84,9 +104,15 @@ VS_EXTERN int vs_merge_commits(struct vs_merge_result *out, struct vs_repo *repo
 /**
  * Merge commit @p theirs into branch @p branch: nothing when already merged,
  * a fast-forward when possible, else a merge commit with parents (head,
- * theirs) described by @p copts (its parents are ignored). The branch moves
- * by compare-and-swap. @p result, when not NULL, receives the conflicts.
- * @return 0, VS_ECONFLICT (conflicts, or the branch moved; nothing changed).
+ * theirs) described by @p copts (its parents are ignored; @p copts is needed
+ * only for a merge commit). The branch moves by compare-and-swap. *out is the
+ * branch's head afterwards (zeroed on failure). @p result, when given, is
+ * overwritten with the tree the branch has afterwards and the base: theirs
+ * when up to date, the old head for a fast-forward, the merge base otherwise;
+ * on VS_ECONFLICT it holds the merged tree and the conflicts (no conflicts
+ * means the branch moved).
+ * @return 0, VS_ECONFLICT, VS_ENOENT (no such branch), VS_EINVAL (a merge
+ * commit without @p copts).
  */
 VS_EXTERN int vs_branch_merge(struct vs_oid *out, struct vs_repo *repo, const char *branch,
 			      const struct vs_oid *theirs, const struct vs_merge_opts *mopts,

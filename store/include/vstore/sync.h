@@ -19,9 +19,11 @@ struct vs_commit_opts;
 /** Options for sync calls; zero-fill, set version. */
 struct vs_sync_opts {
 	unsigned int version;        /**< VS_SYNC_OPTS_VERSION */
-	vs_progress_fn *progress;    /**< NULL, or called as objects move */
+	vs_progress_fn *progress;    /**< NULL, or called as objects move; stages
+					  "counting" (no real total: total = done),
+					  "sending", "receiving", "copying"; non-zero stops */
 	void *payload;               /**< for progress */
-	bool force;                  /**< push: allow a non-fast-forward update */
+	bool force;                  /**< push, fetch into a branch: allow a non-fast-forward update */
 };
 
 /**
@@ -35,7 +37,9 @@ VS_EXTERN int vs_sync_push(struct vs_repo *repo, const char *url, const char *br
 /**
  * Fetch @p remote_branch of @p url with every object it needs; store its head
  * in local branch @p into (NULL: only fetch the objects) and in @p out.
- * @return 0, VS_ENOENT (no such remote branch), VS_EBACKEND.
+ * Moving @p into is a fast-forward unless opts->force.
+ * @return 0, VS_ENOENT (no such remote branch), VS_ECONFLICT (@p into has
+ * diverged), VS_EBACKEND.
  */
 VS_EXTERN int vs_sync_fetch(struct vs_oid *out, struct vs_repo *repo, const char *url,
 			    const char *remote_branch, const char *into,
@@ -51,7 +55,9 @@ VS_EXTERN int vs_sync_pull(struct vs_oid *out, struct vs_repo *repo, const char 
 			   const struct vs_sync_opts *opts);
 
 /**
- * Create the store @p dst_uri (any backend) holding every branch of @p url.
+ * Create the store @p dst_uri (any backend) holding every branch of @p url;
+ * the new store uses the git format unless ropts->format says otherwise.
+ * URL rewrites from git config (url.*.insteadOf) are not applied.
  * Caller closes *out. @return 0, VS_EEXIST (@p dst_uri holds branches), VS_EBACKEND.
  */
 VS_EXTERN int vs_sync_clone(struct vs_repo **out, const char *url, const char *dst_uri,

@@ -99,7 +99,10 @@ VS_EXTERN int vs_backend_mem_open(struct vs_backend **out, const struct vs_repo_
 VS_EXTERN int vs_backend_lmdb_open(struct vs_backend **out, const char *path,
 				   const struct vs_repo_opts *opts);
 
-/** Open a git repository at @p path (created bare if missing). @return 0, VS_ENOENT, VS_EBACKEND. */
+/**
+ * Open a git repository at @p path (created bare if missing).
+ * @return 0, VS_ENOENT, VS_EINVAL (a format other than git), VS_EBACKEND.
+ */
 VS_EXTERN int vs_backend_git_open(struct vs_backend **out, const char *path,
 				  const struct vs_repo_opts *opts);
 
