@@ -2,9 +2,9 @@
 /*
  * The LMDB backend, the default: one MDB_env per store directory with the
  * named databases "log", "index", "refs" and "config". A batch is one write
- * txn; its writes are also kept in memory so that when the map fills up it
- * is grown and the batch replayed. Reads outside a batch reuse one reset
- * read-only txn, so every read sees the latest committed state.
+ * txn whose writes are also kept in memory, so that when the map fills up it
+ * is grown and the batch replayed. Outside a batch reads reuse one reset
+ * read-only txn, so each read sees the latest commit of any process.
  *
  * Layout, chosen for space (a commit adds ~8 objects of ~200 bytes): objects
  * are appended to "log", a byte stream cut into chunks of chunk_size bytes
@@ -30,9 +30,13 @@
 #include "store_int.h"
 
 #define LMDB_MAPSIZE_DEFAULT ((size_t)64 << 20)
-#define LMDB_OFFSZ 6        /* bytes of a log offset in an index entry */
-#define LMDB_HDRMAX 11      /* type byte + LEB128 of a 64-bit length */
-#define LMDB_FOREACH_STEP 1024
+#define OFFSZ 6   /* bytes of a log offset in an index entry */
+#define HDRMAX 11 /* type byte + LEB128 of a 64-bit length */
+#define FOREACH_STEP 1024
+
+/* The log stores the type byte as git numbers it: keep the enum pinned. */
+static_assert(VS_OBJ_COMMIT == 1 && VS_OBJ_TREE == 2 && VS_OBJ_BLOB == 3 && VS_OBJ_TAG == 4,
+	      "enum vs_otype is stored on disk");
 
 /* One open environment, shared by the handles of a directory in this process. */
 struct lmdb_env {
@@ -44,17 +48,20 @@ struct lmdb_env {
 	MDB_dbi log, index, refs, config;
 	bool rdonly;
 	size_t psize, chunk;      /* page size, log chunk size */
-	pthread_rwlock_t maplock; /* shared by every live txn, exclusive to remap */
+	/* Shared by every live txn of this process, exclusive to remap. glibc's
+	 * default prefers readers, so a thread holding a batch may read through
+	 * another handle (a recursive read lock) while a remap waits. */
+	pthread_rwlock_t maplock;
 	pthread_mutex_t wlock;    /* guards writer, has_writer; taken after LMDB's */
 	pthread_t writer;         /* thread holding a write txn */
 	bool has_writer;
 };
 
-enum lmdb_op_kind { OP_OBJ, OP_CAS, OP_DEL, OP_CONFIG };
+enum op_kind { OP_OBJ, OP_CAS, OP_DEL, OP_CONFIG };
 
 /* One write; the batch keeps copies to replay after growing the map. */
 struct lmdb_op {
-	enum lmdb_op_kind kind;
+	enum op_kind kind;
 	enum vs_otype type;     /* OP_OBJ */
 	struct vs_oid id;       /* OP_OBJ: the object; OP_CAS: the target */
 	struct vs_oid expected; /* OP_CAS, OP_DEL; type 0 when none */
@@ -66,24 +73,20 @@ struct lmdb_op {
 struct lmdb_backend {
 	struct vs_backend base;
 	struct lmdb_env *e;
-	MDB_txn *rtxn;         /* reusable read txn, reset between calls */
-	MDB_cursor *rcur;      /* index cursor of rtxn */
-	bool rcur_stale;       /* rtxn was renewed since rcur was */
-	MDB_txn *wtxn;         /* the open write txn, if any */
-	MDB_cursor *wcur;      /* index cursor of wtxn (freed by LMDB with it) */
-	size_t wmapsize;       /* map size when wtxn began */
+	MDB_txn *rtxn;        /* reusable read txn, reset between calls */
+	MDB_cursor *rcur;     /* index cursor of rtxn */
+	bool rcur_stale;      /* rtxn was renewed since rcur was */
+	MDB_txn *wtxn;        /* the open write txn, if any */
+	MDB_cursor *wcur;     /* index cursor of wtxn (LMDB frees it with wtxn) */
+	size_t wmapsize;      /* map size when wtxn began */
 	bool in_batch;
-	int batch_err;         /* the batch is lost: every later call fails */
-	struct lmdb_op **ops;  /* the batch's writes, oldest first */
+	int batch_err;        /* the batch is lost: every later call fails */
+	struct lmdb_op **ops; /* the batch's writes, oldest first */
 	size_t nops, aops;
-	struct vs_buf tail;    /* the last log chunk, loaded lazily in wtxn */
+	struct vs_buf tail;   /* the last log chunk, loaded lazily in wtxn */
 	size_t tail_no;
 	bool tail_loaded, tail_fresh; /* fresh: tail_no not yet in the log */
 };
-
-/* The log stores the type byte as git numbers it: keep the enum pinned. */
-static_assert(VS_OBJ_COMMIT == 1 && VS_OBJ_TREE == 2 && VS_OBJ_BLOB == 3 && VS_OBJ_TAG == 4,
-	      "enum vs_otype is stored on disk");
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct lmdb_env *registry;
@@ -99,29 +102,17 @@ static struct lmdb_backend *lmdb_from(struct vs_backend *b)
 /* The one place LMDB (and errno) codes become VS_E* codes. */
 static int lmdb_err(int rc, const char *what, const char *path)
 {
-	int code;
-	switch (rc) {
-	case MDB_NOTFOUND:
-	case ENOENT:
+	int code = VS_EBACKEND;
+	if (rc == MDB_NOTFOUND || rc == ENOENT)
 		code = VS_ENOENT;
-		break;
-	case MDB_MAP_FULL:
+	else if (rc == MDB_MAP_FULL)
 		code = VS_ENOSPC;
-		break;
-	case MDB_CORRUPTED:
-	case MDB_PAGE_NOTFOUND:
-	case MDB_INVALID:
+	else if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_INVALID)
 		code = VS_ECORRUPT;
-		break;
-	case ENOMEM:
-		code = VS_ENOMEM;
-		break;
-	case EACCES:
-		code = VS_EACCES;
-		break;
-	default:
-		code = VS_EBACKEND;
-	}
+	else if (rc == MDB_BAD_VALSIZE) /* an empty name, or one past LMDB's 511 bytes */
+		code = VS_EINVAL;
+	else if (rc == ENOMEM || rc == EACCES)
+		code = -rc;
 	return vs_error_set(code, "lmdb %s: %s (%s)", what, mdb_strerror(rc), path);
 }
 
@@ -144,7 +135,7 @@ static int map_resize(struct lmdb_env *e, size_t seen)
 		rc = mdb_env_set_mapsize(e->env, 0);
 	} else if (info.me_mapsize <= seen) {
 		if (!e->rdonly)
-			mdb_reader_check(e->env, &dead); /* stale readers pin pages */
+			mdb_reader_check(e->env, &dead); /* dead readers pin pages */
 		rc = seen > SIZE_MAX / 2 ? ENOMEM : mdb_env_set_mapsize(e->env, seen * 2);
 	}
 	pthread_rwlock_unlock(&e->maplock);
@@ -181,7 +172,7 @@ static int rtxn_begin(struct lmdb_backend *l, bool committed, MDB_txn **out)
 			break;
 		rtxn_drop(l);
 		pthread_rwlock_unlock(&e->maplock);
-		if (rc != MDB_MAP_RESIZED)
+		if (rc != MDB_MAP_RESIZED) /* another process grew the map */
 			return lmdb_err(rc, "begin read", e->path);
 		if ((err = map_resize(e, 0)) < 0)
 			return err;
@@ -214,18 +205,18 @@ static int wtxn_begin(struct lmdb_backend *l)
 	MDB_envinfo info;
 	int rc, err;
 
+	/* LMDB's writer lock is not recursive: refuse rather than deadlock. */
 	pthread_mutex_lock(&e->wlock);
 	bool self = e->has_writer && pthread_equal(e->writer, pthread_self());
 	pthread_mutex_unlock(&e->wlock);
 	if (self)
 		return vs_error_set(VS_EBUSY, "another handle on %s is writing in this thread",
 				    e->path);
-	for (;;) {
+	for (bool grown = false;;) {
 		pthread_rwlock_rdlock(&e->maplock);
-		rc = mdb_txn_begin(e->env, NULL, 0, &l->wtxn);
-		if (!rc) {
+		if (!(rc = mdb_txn_begin(e->env, NULL, 0, &l->wtxn))) {
 			mdb_env_info(e->env, &info);
-			if ((info.me_last_pgno + 1) * e->psize <= info.me_mapsize / 4 * 3)
+			if (grown || (info.me_last_pgno + 1) * e->psize <= info.me_mapsize / 4 * 3)
 				break;
 			mdb_txn_abort(l->wtxn);
 		}
@@ -233,8 +224,10 @@ static int wtxn_begin(struct lmdb_backend *l)
 		pthread_rwlock_unlock(&e->maplock);
 		if (rc && rc != MDB_MAP_RESIZED)
 			return lmdb_err(rc, "begin write", e->path);
-		if ((err = map_resize(e, rc ? 0 : info.me_mapsize)) < 0)
+		/* Growing early is best effort; MAP_FULL still grows on demand. */
+		if ((err = map_resize(e, rc ? 0 : info.me_mapsize)) < 0 && rc)
 			return err;
+		grown = !rc;
 	}
 	writer_set(e, true);
 	l->wmapsize = info.me_mapsize;
@@ -260,61 +253,46 @@ static int wtxn_end(struct lmdb_backend *l, bool commit)
 	return rc ? lmdb_err(rc, "commit", l->e->path) : 0;
 }
 
-static int index_cursor(struct lmdb_backend *l, MDB_txn *txn, MDB_cursor **out)
-{
-	MDB_cursor **c = txn == l->wtxn ? &l->wcur : &l->rcur;
-	int rc = 0;
-
-	if (!*c)
-		rc = mdb_cursor_open(txn, l->e->index, c);
-	else if (c == &l->rcur && l->rcur_stale)
-		rc = mdb_cursor_renew(txn, *c);
-	if (rc) {
-		if (*c)
-			mdb_cursor_close(*c);
-		*c = NULL;
-		return lmdb_err(rc, "open index cursor", l->e->path);
-	}
-	if (c == &l->rcur)
-		l->rcur_stale = false;
-	*out = *c;
-	return 0;
-}
-
 /* 1 with the log offset of @id in *off, 0 when absent, or an error. */
 static int index_find(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid *id,
 		      uint64_t *off)
 {
 	size_t n = vs_oid_size(id->type);
-	unsigned char key = (unsigned char)n, ent[VS_OID_MAXSZ + LMDB_OFFSZ] = { 0 };
-	MDB_val k = { 1, &key }, v = { n + LMDB_OFFSZ, ent };
-	MDB_cursor *c;
-	int rc, err;
+	unsigned char key = (unsigned char)n, ent[VS_OID_MAXSZ + OFFSZ] = { 0 };
+	MDB_val k = { 1, &key }, v = { n + OFFSZ, ent };
+	MDB_cursor **c = txn == l->wtxn ? &l->wcur : &l->rcur;
+	int rc = 0;
 
 	if (!n)
 		return vs_error_set(VS_EINVAL, "object id of unknown type %d", id->type);
-	if ((err = index_cursor(l, txn, &c)) < 0)
-		return err;
-	memcpy(ent, id->id, n);
-	rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH_RANGE);
-	if (rc == MDB_NOTFOUND)
-		return 0;
+	if (!*c) {
+		rc = mdb_cursor_open(txn, l->e->index, c);
+	} else if (c == &l->rcur && l->rcur_stale && (rc = mdb_cursor_renew(txn, *c))) {
+		mdb_cursor_close(*c);
+		*c = NULL;
+	}
 	if (rc)
-		return lmdb_err(rc, "index lookup", l->e->path);
-	if (v.mv_size != n + LMDB_OFFSZ)
+		return lmdb_err(rc, "open index cursor", l->e->path);
+	if (c == &l->rcur)
+		l->rcur_stale = false;
+	memcpy(ent, id->id, n);
+	if ((rc = mdb_cursor_get(*c, &k, &v, MDB_GET_BOTH_RANGE)))
+		return rc == MDB_NOTFOUND ? 0 : lmdb_err(rc, "index lookup", l->e->path);
+	if (v.mv_size != n + OFFSZ)
 		return corrupt_obj(l->e->path, id, "index entry of the wrong size");
 	if (memcmp(v.mv_data, id->id, n))
 		return 0;
 	*off = 0;
-	for (size_t i = 0; i < LMDB_OFFSZ; i++)
+	for (size_t i = 0; i < OFFSZ; i++)
 		*off = *off << 8 | ((const unsigned char *)v.mv_data)[n + i];
 	return 1;
 }
 
-/* Copy @n log bytes at @off into @dst, across chunks. */
-static int log_copy(struct lmdb_backend *l, MDB_txn *txn, uint64_t off, void *dst, size_t n)
+/* Append up to @n log bytes at @off to @out: fewer where the log ends. */
+static int log_read(struct lmdb_backend *l, MDB_txn *txn, uint64_t off, size_t n,
+		    struct vs_buf *out)
 {
-	size_t no = (size_t)(off / l->e->chunk), in = (size_t)(off % l->e->chunk);
+	size_t no = (size_t)(off / l->e->chunk), in = (size_t)(off % l->e->chunk), got;
 	MDB_val k = { sizeof(no), &no }, v;
 	MDB_cursor *c;
 	int rc, err = 0;
@@ -322,107 +300,71 @@ static int log_copy(struct lmdb_backend *l, MDB_txn *txn, uint64_t off, void *ds
 	if ((rc = mdb_cursor_open(txn, l->e->log, &c)))
 		return lmdb_err(rc, "open log cursor", l->e->path);
 	rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
-	while (n && !err) {
-		size_t got = SIZE_MAX;
-		if (!rc && k.mv_size == sizeof(got))
-			memcpy(&got, k.mv_data, sizeof(got));
-		if (rc && rc != MDB_NOTFOUND) {
-			err = lmdb_err(rc, "read log", l->e->path);
-		} else if (rc || got != no || v.mv_size <= in) {
-			err = vs_error_set(VS_ECORRUPT, "log of %s: chunk %zu missing or short",
-					   l->e->path, no);
-		} else {
-			size_t take = v.mv_size - in < n ? v.mv_size - in : n;
-			memcpy(dst, (const char *)v.mv_data + in, take);
-			dst = (char *)dst + take;
-			n -= take;
-			in = 0;
-			no++;
-			if (n)
-				rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-		}
+	while (!rc && n && k.mv_size == sizeof(got) && !err) {
+		memcpy(&got, k.mv_data, sizeof(got));
+		if (got != no++ || v.mv_size <= in)
+			break; /* a gap: treat as the end */
+		size_t take = v.mv_size - in < n ? v.mv_size - in : n;
+		err = vs_buf_put(out, (const char *)v.mv_data + in, take);
+		n -= take;
+		in = 0;
+		if (n)
+			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 	}
 	mdb_cursor_close(c);
-	return err;
-}
-
-/* The log's length in bytes. */
-static int log_end(struct lmdb_backend *l, MDB_txn *txn, uint64_t *out)
-{
-	MDB_val k, v;
-	MDB_cursor *c;
-	size_t no;
-	int rc;
-
-	*out = 0;
-	if ((rc = mdb_cursor_open(txn, l->e->log, &c)))
-		return lmdb_err(rc, "open log cursor", l->e->path);
-	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
-	if (!rc && k.mv_size == sizeof(no)) {
-		memcpy(&no, k.mv_data, sizeof(no));
-		*out = (uint64_t)no * l->e->chunk + v.mv_size;
-	}
-	mdb_cursor_close(c);
-	return rc && rc != MDB_NOTFOUND ? lmdb_err(rc, "read log", l->e->path) : 0;
+	return !err && rc && rc != MDB_NOTFOUND ? lmdb_err(rc, "read log", l->e->path) : err;
 }
 
 /* Parse a record header: its size, 0 when @n bytes are too few, -1 if bad. */
 static int hdr_parse(const unsigned char *p, size_t n, unsigned int *type, uint64_t *len)
 {
 	*len = 0;
-	if (n < 2)
-		return 0;
-	*type = p[0];
-	for (size_t i = 1; i < n && i < LMDB_HDRMAX; i++) {
-		if (i == LMDB_HDRMAX - 1 && p[i] > 1)
+	for (size_t i = 1; i < n && i < HDRMAX; i++) {
+		if (i == HDRMAX - 1 && p[i] > 1)
 			return -1; /* more than 64 bits */
 		*len |= (uint64_t)(p[i] & 0x7f) << (7 * (i - 1));
-		if (!(p[i] & 0x80))
+		if (!(p[i] & 0x80)) {
+			*type = p[0];
 			return (int)i + 1;
+		}
 	}
-	return n >= LMDB_HDRMAX ? -1 : 0;
+	return n >= HDRMAX ? -1 : 0;
 }
 
-static int rec_read(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid *id,
-		    uint64_t off, enum vs_otype *type, struct vs_buf *out)
+/* Read the record at @off; usually it lies inside one chunk: one lookup. */
+static int rec_read(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid *id, uint64_t off,
+		    enum vs_otype *type, struct vs_buf *out)
 {
-	size_t no = (size_t)(off / l->e->chunk), in = (size_t)(off % l->e->chunk);
-	MDB_val k = { sizeof(no), &no }, v;
-	unsigned char hdr[LMDB_HDRMAX];
-	unsigned int t;
+	size_t no = (size_t)(off / l->e->chunk), in = (size_t)(off % l->e->chunk), avail = 0;
+	MDB_val k = { sizeof(no), &no }, v = { 0, NULL };
+	struct vs_buf hdr = VS_BUF_INIT;
+	unsigned int t = 0;
 	uint64_t len;
 	int rc, h, err;
 
-	if ((rc = mdb_get(txn, l->e->log, &k, &v)))
-		return rc == MDB_NOTFOUND ? corrupt_obj(l->e->path, id, "offset past the log")
-					  : lmdb_err(rc, "read log", l->e->path);
-	const unsigned char *p = (const unsigned char *)v.mv_data + in;
-	size_t avail = v.mv_size > in ? v.mv_size - in : 0;
-	h = hdr_parse(p, avail, &t, &len);
-	for (size_t i = 0; h == 0 && i < LMDB_HDRMAX; i++) {
-		/* Rare: the header straddles two chunks; read it byte by byte. */
-		if ((err = log_copy(l, txn, off + i, &hdr[i], 1)) < 0)
+	if ((rc = mdb_get(txn, l->e->log, &k, &v)) && rc != MDB_NOTFOUND)
+		return lmdb_err(rc, "read log", l->e->path);
+	const unsigned char *p = rc ? NULL : (const unsigned char *)v.mv_data + in;
+	if (!rc && v.mv_size > in)
+		avail = v.mv_size - in;
+	if (!(h = hdr_parse(p, avail, &t, &len))) { /* it straddles two chunks */
+		if ((err = log_read(l, txn, off, HDRMAX, &hdr)) == 0)
+			h = hdr_parse((const unsigned char *)hdr.ptr, hdr.size, &t, &len);
+		vs_buf_release(&hdr);
+		if (err < 0)
 			return err;
-		h = hdr_parse(hdr, i + 1, &t, &len);
 	}
 	if (h <= 0 || t < VS_OBJ_COMMIT || t > VS_OBJ_TAG)
-		return corrupt_obj(l->e->path, id, "bad record header in the log");
+		return corrupt_obj(l->e->path, id, "no valid record header in the log");
 	*type = (enum vs_otype)t;
 	if ((uint64_t)h + len <= avail)
 		return vs_buf_set(out, p + h, (size_t)len);
-	uint64_t end;
-	if ((err = log_end(l, txn, &end)) < 0)
-		return err;
-	if (len > end || off + (uint64_t)h > end - len) /* before allocating */
-		return corrupt_obj(l->e->path, id, "record runs past the end of the log");
+	/* Grow with what is really there: a corrupt length must not allocate. */
 	vs_buf_clear(out);
-	if ((err = vs_buf_grow(out, (size_t)len)) < 0)
+	if ((err = vs_buf_grow(out, len < (1 << 20) ? (size_t)len : 1 << 20)) < 0 ||
+	    (err = log_read(l, txn, off + (uint64_t)h, (size_t)len, out)) < 0)
 		return err;
-	if ((err = log_copy(l, txn, off + (uint64_t)h, out->ptr, (size_t)len)) < 0)
-		return err;
-	out->size = (size_t)len;
-	out->ptr[len] = '\0';
-	return 0;
+	return out->size == len ? 0 : corrupt_obj(l->e->path, id, "record past the log's end");
 }
 
 /* Load the last log chunk into l->tail (once per write txn). */
@@ -439,30 +381,29 @@ static int tail_load(struct lmdb_backend *l)
 	l->tail_fresh = true;
 	if ((rc = mdb_cursor_open(l->wtxn, l->e->log, &c)))
 		return lmdb_err(rc, "open log cursor", l->e->path);
-	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
-	if (!rc && (k.mv_size != sizeof(size_t) || v.mv_size > l->e->chunk)) {
-		mdb_cursor_close(c);
-		return vs_error_set(VS_ECORRUPT, "log of %s: malformed last chunk", l->e->path);
-	}
-	if (!rc) {
-		memcpy(&l->tail_no, k.mv_data, sizeof(l->tail_no));
-		if (v.mv_size < l->e->chunk)
-			l->tail_fresh = false;
+	if (!(rc = mdb_cursor_get(c, &k, &v, MDB_LAST))) {
+		if (k.mv_size != sizeof(l->tail_no) || v.mv_size > l->e->chunk)
+			rc = MDB_CORRUPTED;
 		else
+			memcpy(&l->tail_no, k.mv_data, sizeof(l->tail_no));
+		if (!rc && v.mv_size == l->e->chunk)
 			l->tail_no++;
-		if (!l->tail_fresh && vs_buf_set(&l->tail, v.mv_data, v.mv_size) < 0)
+		else if (!rc && vs_buf_set(&l->tail, v.mv_data, v.mv_size) < 0)
 			rc = ENOMEM;
+		else if (!rc)
+			l->tail_fresh = false;
 	}
 	mdb_cursor_close(c);
 	if (rc && rc != MDB_NOTFOUND)
-		return lmdb_err(rc, "read log", l->e->path);
+		return lmdb_err(rc, "read the log's end", l->e->path);
 	l->tail_loaded = true;
 	return 0;
 }
 
 static int tail_put(struct lmdb_backend *l)
 {
-	MDB_val k = { sizeof(size_t), &l->tail_no }, v = { l->tail.size, l->tail.ptr };
+	MDB_val k = { sizeof(l->tail_no), &l->tail_no }, v = { l->tail.size, l->tail.ptr };
+	/* MDB_APPEND splits at the end, so full pages stay full. */
 	int rc = mdb_put(l->wtxn, l->e->log, &k, &v, l->tail_fresh ? MDB_APPEND : 0);
 	if (rc)
 		return lmdb_err(rc, "append to log", l->e->path);
@@ -494,7 +435,7 @@ static int log_append(struct lmdb_backend *l, const void *p, size_t n, bool flus
 /* 1 when stored, 0 when already present, or an error. */
 static int apply_obj(struct lmdb_backend *l, const struct lmdb_op *op)
 {
-	unsigned char hdr[LMDB_HDRMAX], key, ent[VS_OID_MAXSZ + LMDB_OFFSZ];
+	unsigned char hdr[HDRMAX], key, ent[VS_OID_MAXSZ + OFFSZ];
 	size_t n = vs_oid_size(op->id.type), h = 0, len = op->len;
 	uint64_t off;
 	int err, rc;
@@ -504,33 +445,29 @@ static int apply_obj(struct lmdb_backend *l, const struct lmdb_op *op)
 	if ((err = tail_load(l)) < 0)
 		return err;
 	off = (uint64_t)l->tail_no * l->e->chunk + l->tail.size;
-	if (off >> (8 * LMDB_OFFSZ))
+	if (off >> (8 * OFFSZ))
 		return vs_error_set(VS_E2BIG, "log of %s is full", l->e->path);
 	hdr[h++] = (unsigned char)op->type;
 	do {
 		hdr[h++] = (unsigned char)((len & 0x7f) | (len > 0x7f ? 0x80 : 0));
 		len >>= 7;
 	} while (len);
-	if ((err = log_append(l, hdr, h, false)) < 0 ||
-	    (err = log_append(l, op->data, op->len, true)) < 0)
-		return err;
 	key = (unsigned char)n;
 	memcpy(ent, op->id.id, n);
-	for (size_t i = 0; i < LMDB_OFFSZ; i++)
-		ent[n + i] = (unsigned char)(off >> (8 * (LMDB_OFFSZ - 1 - i)));
-	MDB_val k = { 1, &key }, v = { n + LMDB_OFFSZ, ent };
-	if ((rc = mdb_put(l->wtxn, l->e->index, &k, &v, 0)))
-		return lmdb_err(rc, "index put", l->e->path);
+	for (size_t i = 0; i < OFFSZ; i++)
+		ent[n + i] = (unsigned char)(off >> (8 * (OFFSZ - 1 - i)));
+	MDB_val k = { 1, &key }, v = { n + OFFSZ, ent };
+	if ((err = log_append(l, hdr, h, false)) < 0 ||
+	    (err = log_append(l, op->data, op->len, true)) < 0)
+		goto fail;
+	if ((rc = mdb_put(l->wtxn, l->e->index, &k, &v, 0))) {
+		err = lmdb_err(rc, "index put", l->e->path);
+		goto fail;
+	}
 	return 1;
-}
-
-static int name_check(const struct lmdb_backend *l, const char *what, const char *name)
-{
-	size_t n = strlen(name);
-	if (!n || n > (size_t)mdb_env_get_maxkeysize(l->e->env))
-		return vs_error_set(VS_EINVAL, "%s name of %zu bytes (1 to %d allowed)", what, n,
-				    mdb_env_get_maxkeysize(l->e->env));
-	return 0;
+fail:
+	l->tail_loaded = false; /* the tail in memory may be ahead of the log */
+	return err;
 }
 
 static int ref_parse(struct lmdb_backend *l, const char *name, const MDB_val *v,
@@ -549,28 +486,25 @@ static int ref_get(struct lmdb_backend *l, MDB_txn *txn, const char *name, struc
 
 	if (rc == MDB_NOTFOUND)
 		return vs_error_set(VS_ENOENT, "ref %s not found", name);
-	if (rc)
-		return lmdb_err(rc, "read ref", l->e->path);
-	return ref_parse(l, name, &v, out);
+	return rc ? lmdb_err(rc, "read ref", l->e->path) : ref_parse(l, name, &v, out);
 }
 
 static int apply_ref(struct lmdb_backend *l, const struct lmdb_op *op)
 {
 	MDB_val k = { strlen(op->name), (void *)op->name };
-	struct vs_oid cur;
+	MDB_val v = { vs_oid_size(op->id.type), (void *)op->id.id };
 	bool want = op->expected.type != 0;
+	struct vs_oid cur;
 	int err = ref_get(l, l->wtxn, op->name, &cur), rc;
 
 	if (err < 0 && (err != VS_ENOENT || op->kind == OP_DEL))
 		return err;
 	if (want ? err || !vs_oid_equal(&cur, &op->expected) : !err && op->kind == OP_CAS)
 		return vs_error_set(VS_ECONFLICT, "ref %s was updated concurrently", op->name);
-	if (op->kind == OP_DEL) {
+	if (op->kind == OP_DEL)
 		rc = mdb_del(l->wtxn, l->e->refs, &k, NULL);
-	} else {
-		MDB_val v = { vs_oid_size(op->id.type), (void *)op->id.id };
+	else
 		rc = mdb_put(l->wtxn, l->e->refs, &k, &v, 0);
-	}
 	return rc ? lmdb_err(rc, "update ref", l->e->path) : 0;
 }
 
@@ -580,17 +514,12 @@ static int apply(struct lmdb_backend *l, const struct lmdb_op *op)
 	MDB_val v = { op->len, (void *)op->data };
 	int rc;
 
-	switch (op->kind) {
-	case OP_OBJ:
+	if (op->kind == OP_OBJ)
 		return apply_obj(l, op);
-	case OP_CAS:
-	case OP_DEL:
+	if (op->kind != OP_CONFIG)
 		return apply_ref(l, op);
-	case OP_CONFIG:
-		rc = mdb_put(l->wtxn, l->e->config, &k, &v, 0);
-		return rc ? lmdb_err(rc, "write setting", l->e->path) : 0;
-	}
-	VS_BUG("unknown op %d", (int)op->kind);
+	rc = mdb_put(l->wtxn, l->e->config, &k, &v, 0);
+	return rc ? lmdb_err(rc, "write setting", l->e->path) : 0;
 }
 
 static void batch_clear(struct lmdb_backend *l)
@@ -618,12 +547,10 @@ static int batch_log(struct lmdb_backend *l, const struct lmdb_op *op)
 		l->ops = a;
 		l->aops = n;
 	}
-	if (!(c = vs__malloc(sizeof(*c) + nlen + op->len)))
+	if (!(c = vs__malloc(sizeof(*c) + op->len + nlen)))
 		return vs__enomem();
 	*c = *op;
-	if (op->len)
-		memcpy((char *)(c + 1), op->data, op->len);
-	c->data = c + 1;
+	c->data = op->len ? memcpy(c + 1, op->data, op->len) : NULL;
 	if (nlen)
 		c->name = memcpy((char *)(c + 1) + op->len, op->name, nlen);
 	l->ops[l->nops++] = c;
@@ -643,7 +570,7 @@ static int batch_regrow(struct lmdb_backend *l)
 			err = apply(l, l->ops[i]);
 		if (err >= 0)
 			return 0;
-		if (err != VS_ENOSPC) {
+		if (err != VS_ENOSPC) { /* e.g. another writer moved a ref meanwhile */
 			vs__error_wrap(err, "replaying the batch after growing the map");
 			break;
 		}
@@ -664,18 +591,19 @@ static int run_write(struct lmdb_backend *l, const struct lmdb_op *op)
 		while ((err = apply(l, op)) == VS_ENOSPC)
 			if ((err = batch_regrow(l)) < 0)
 				return err;
-		if (err > 0 || (err == 0 && op->kind != OP_OBJ)) {
-			if ((err = batch_log(l, op)) < 0)
-				return l->batch_err = err;
-		}
+		/* Our own refusals leave the txn usable; LMDB failures do not. */
+		if (err < 0 && err != VS_ECONFLICT && err != VS_ENOENT && err != VS_EINVAL)
+			return l->batch_err = err;
+		/* An object already stored before needs no replay. */
+		if ((err > 0 || (err == 0 && op->kind != OP_OBJ)) && (err = batch_log(l, op)) < 0)
+			return l->batch_err = err;
 		return err < 0 ? err : 0;
 	}
 	for (;;) {
 		if ((err = wtxn_begin(l)) < 0)
 			return err;
 		size_t seen = l->wmapsize;
-		err = apply(l, op);
-		if (err >= 0)
+		if ((err = apply(l, op)) >= 0)
 			err = wtxn_end(l, true);
 		wtxn_end(l, false);
 		if (err != VS_ENOSPC)
@@ -696,8 +624,7 @@ static int lmdb_obj_read(struct vs_backend *b, const struct vs_oid *id, enum vs_
 
 	if ((err = rtxn_begin(l, false, &txn)) < 0)
 		return err;
-	err = index_find(l, txn, id, &off);
-	if (err > 0)
+	if ((err = index_find(l, txn, id, &off)) > 0)
 		err = rec_read(l, txn, id, off, type, out);
 	else if (err == 0)
 		err = vs_error_set(VS_ENOENT, "object %s not found", vs_oid_tostr(hex, id));
@@ -727,39 +654,37 @@ static int lmdb_obj_write(struct vs_backend *b, const struct vs_oid *id, enum vs
 	return run_write(lmdb_from(b), &op);
 }
 
-/* Collect up to @max ids after index entry @last (none: from the start). */
-static int foreach_step(struct lmdb_backend *l, struct vs_oid *ids, size_t max, size_t *n,
+/* Collect up to FOREACH_STEP ids after index entry @last (none: from the start). */
+static int foreach_step(struct lmdb_backend *l, struct vs_oid *ids, size_t *n,
 			unsigned char *last, size_t *lastlen)
 {
+	unsigned char key = (unsigned char)(*lastlen - OFFSZ);
+	MDB_val k = { 1, &key }, v = { *lastlen, last };
+	MDB_cursor *c = NULL;
 	MDB_txn *txn;
-	MDB_cursor *c;
-	MDB_val k, v = { *lastlen, last };
 	int rc, err;
 
 	*n = 0;
 	if ((err = rtxn_begin(l, false, &txn)) < 0)
 		return err;
-	if ((err = index_cursor(l, txn, &c)) < 0)
-		goto out;
-	k = (MDB_val){ 1, &(unsigned char){ (unsigned char)(*lastlen - LMDB_OFFSZ) } };
-	rc = *lastlen ? mdb_cursor_get(c, &k, &v, MDB_GET_BOTH) : mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	if ((rc = mdb_cursor_open(txn, l->e->index, &c)) == 0)
+		rc = mdb_cursor_get(c, &k, &v, *lastlen ? MDB_GET_BOTH : MDB_FIRST);
 	if (!rc && *lastlen)
 		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-	for (; !rc && *n < max; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+	for (; !rc && *n < FOREACH_STEP; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		size_t idlen = k.mv_size == 1 ? *(unsigned char *)k.mv_data : 0;
-		enum vs_oid_type t = idlen == 20 ? VS_OID_SHA1 : VS_OID_SHA256;
-		if ((idlen != 20 && idlen != 32) || v.mv_size != idlen + LMDB_OFFSZ) {
-			err = vs_error_set(VS_ECORRUPT, "index of %s has a malformed entry",
-					   l->e->path);
-			goto out;
+		if ((idlen != 20 && idlen != 32) || v.mv_size != idlen + OFFSZ) {
+			err = vs_error_set(VS_ECORRUPT, "index of %s: malformed entry", l->e->path);
+			break;
 		}
-		vs_oid_fromraw(&ids[(*n)++], t, v.mv_data);
-		memcpy(last, v.mv_data, v.mv_size);
+		vs_oid_fromraw(&ids[(*n)++], idlen == 20 ? VS_OID_SHA1 : VS_OID_SHA256, v.mv_data);
 		*lastlen = v.mv_size;
+		memcpy(last, v.mv_data, v.mv_size);
 	}
-	if (rc && rc != MDB_NOTFOUND)
+	if (!err && rc && rc != MDB_NOTFOUND)
 		err = lmdb_err(rc, "walk index", l->e->path);
-out:
+	if (c)
+		mdb_cursor_close(c);
 	rtxn_end(l, txn);
 	return err;
 }
@@ -768,19 +693,19 @@ out:
 static int lmdb_obj_foreach(struct vs_backend *b, vs_oid_fn *cb, void *payload)
 {
 	struct lmdb_backend *l = lmdb_from(b);
-	struct vs_oid *ids = vs__malloc(LMDB_FOREACH_STEP * sizeof(*ids));
-	unsigned char last[VS_OID_MAXSZ + LMDB_OFFSZ];
+	struct vs_oid *ids = vs__malloc(FOREACH_STEP * sizeof(*ids));
+	unsigned char last[VS_OID_MAXSZ + OFFSZ];
 	size_t lastlen = 0, n;
 	int err = 0;
 
 	if (!ids)
 		return vs__enomem();
 	do {
-		if ((err = foreach_step(l, ids, LMDB_FOREACH_STEP, &n, last, &lastlen)) < 0)
+		if ((err = foreach_step(l, ids, &n, last, &lastlen)) < 0)
 			break;
 		for (size_t i = 0; i < n && !err; i++)
 			err = cb(payload, &ids[i]);
-	} while (!err && n == LMDB_FOREACH_STEP);
+	} while (!err && n == FOREACH_STEP);
 	vs_free(ids);
 	return err;
 }
@@ -829,39 +754,34 @@ static int lmdb_ref_read(struct vs_backend *b, const char *name, struct vs_oid *
 	MDB_txn *txn;
 	int err;
 
-	if ((err = name_check(l, "ref", name)) < 0 || (err = rtxn_begin(l, false, &txn)) < 0)
+	if ((err = rtxn_begin(l, false, &txn)) < 0)
 		return err;
 	err = ref_get(l, txn, name, out);
 	rtxn_end(l, txn);
 	return err;
 }
 
+static int ref_write(struct vs_backend *b, enum op_kind kind, const char *name,
+		     const struct vs_oid *target, const struct vs_oid *expected)
+{
+	struct lmdb_op op = { .kind = kind, .name = name };
+	if (target)
+		op.id = *target;
+	if (expected)
+		op.expected = *expected;
+	return run_write(lmdb_from(b), &op);
+}
+
 static int lmdb_ref_cas(struct vs_backend *b, const char *name, const struct vs_oid *target,
 			const struct vs_oid *expected)
 {
-	struct lmdb_backend *l = lmdb_from(b);
-	struct lmdb_op op = { .kind = OP_CAS, .name = name, .id = *target };
-	int err;
-
 	VS_CHECK_ARG(vs_oid_size(target->type));
-	if ((err = name_check(l, "ref", name)) < 0)
-		return err;
-	if (expected)
-		op.expected = *expected;
-	return run_write(l, &op);
+	return ref_write(b, OP_CAS, name, target, expected);
 }
 
 static int lmdb_ref_delete(struct vs_backend *b, const char *name, const struct vs_oid *expected)
 {
-	struct lmdb_backend *l = lmdb_from(b);
-	struct lmdb_op op = { .kind = OP_DEL, .name = name };
-	int err;
-
-	if ((err = name_check(l, "ref", name)) < 0)
-		return err;
-	if (expected)
-		op.expected = *expected;
-	return run_write(l, &op);
+	return ref_write(b, OP_DEL, name, NULL, expected);
 }
 
 struct lmdb_ref {
@@ -875,39 +795,30 @@ static int ref_collect(struct lmdb_backend *l, const char *prefix, struct lmdb_r
 {
 	size_t plen = strlen(prefix), cap = 0;
 	MDB_val k = { plen, (void *)prefix }, v;
-	MDB_txn *txn;
 	MDB_cursor *c = NULL;
+	MDB_txn *txn;
 	int rc, err;
 
 	if ((err = rtxn_begin(l, false, &txn)) < 0)
 		return err;
-	if ((rc = mdb_cursor_open(txn, l->e->refs, &c))) {
-		err = lmdb_err(rc, "open ref cursor", l->e->path);
-		goto out;
-	}
-	rc = mdb_cursor_get(c, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
-	for (; !rc && k.mv_size >= plen && !memcmp(k.mv_data, prefix, plen);
+	if ((rc = mdb_cursor_open(txn, l->e->refs, &c)) == 0)
+		rc = mdb_cursor_get(c, &k, &v, plen ? MDB_SET_RANGE : MDB_FIRST);
+	for (; !rc && !err && k.mv_size >= plen && !memcmp(k.mv_data, prefix, plen);
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		if (*n == cap) {
-			struct lmdb_ref *a = vs__realloc(*out, (cap = cap ? cap * 2 : 16) * sizeof(*a));
-			if (!a) {
-				err = vs__enomem();
-				goto out;
-			}
+			struct lmdb_ref *a = vs__realloc(*out, (cap = cap ? 2 * cap : 16) * sizeof(*a));
+			if (!a && (err = vs__enomem()))
+				break;
 			*out = a;
 		}
 		struct lmdb_ref *r = &(*out)[*n];
-		if (!(r->name = vs__strndup(k.mv_data, k.mv_size))) {
-			err = vs__enomem();
-			goto out;
-		}
+		if (!(r->name = vs__strndup(k.mv_data, k.mv_size)) && (err = vs__enomem()))
+			break;
 		(*n)++;
-		if ((err = ref_parse(l, r->name, &v, &r->id)) < 0)
-			goto out;
+		err = ref_parse(l, r->name, &v, &r->id);
 	}
-	if (rc && rc != MDB_NOTFOUND)
+	if (!err && rc && rc != MDB_NOTFOUND)
 		err = lmdb_err(rc, "walk refs", l->e->path);
-out:
 	if (c)
 		mdb_cursor_close(c);
 	rtxn_end(l, txn);
@@ -928,24 +839,25 @@ static int lmdb_ref_list(struct vs_backend *b, const char *prefix, vs_ref_fn *cb
 	return err;
 }
 
-/* Pages in use (the file's high-water mark minus free pages) times page size. */
+/* Pages in use (the file's high-water mark less free pages) times page size. */
 static int stat_bytes_used(struct lmdb_backend *l, MDB_txn *txn, uint64_t *out)
 {
 	MDB_envinfo info;
 	MDB_cursor *c;
 	MDB_val k, v;
 	uint64_t free_pages = 0;
+	size_t cnt;
 	int rc;
 
 	mdb_env_info(l->e->env, &info);
 	if ((rc = mdb_cursor_open(txn, 0, &c))) /* dbi 0 is LMDB's freelist */
 		return lmdb_err(rc, "open freelist cursor", l->e->path);
-	while (!(rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)))
-		if (v.mv_size >= sizeof(size_t)) { /* an IDL: its count first */
-			size_t cnt;
-			memcpy(&cnt, v.mv_data, sizeof(cnt));
-			free_pages += cnt;
-		}
+	while (!(rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))) {
+		if (v.mv_size < sizeof(cnt))
+			continue;
+		memcpy(&cnt, v.mv_data, sizeof(cnt)); /* a list of page numbers, count first */
+		free_pages += cnt;
+	}
 	mdb_cursor_close(c);
 	if (rc != MDB_NOTFOUND)
 		return lmdb_err(rc, "walk freelist", l->e->path);
@@ -958,14 +870,14 @@ static int lmdb_config_get(struct vs_backend *b, const char *key, struct vs_buf 
 {
 	struct lmdb_backend *l = lmdb_from(b);
 	MDB_val k = { strlen(key), (void *)key }, v;
+	bool stat = !strncmp(key, "stat.", 5);
 	MDB_envinfo info;
 	MDB_txn *txn;
 	uint64_t n = 0;
 	int rc, err;
 
 	/* LMDB's freelist is not readable from a write txn: stats read the last commit. */
-	bool stat = !strncmp(key, "stat.", 5);
-	if ((err = name_check(l, "setting", key)) < 0 || (err = rtxn_begin(l, stat, &txn)) < 0)
+	if ((err = rtxn_begin(l, stat, &txn)) < 0)
 		return err;
 	vs_buf_clear(out);
 	if (!strcmp(key, "stat.bytes_used")) {
@@ -986,15 +898,10 @@ static int lmdb_config_get(struct vs_backend *b, const char *key, struct vs_buf 
 
 static int lmdb_config_set(struct vs_backend *b, const char *key, const char *value)
 {
-	struct lmdb_backend *l = lmdb_from(b);
 	struct lmdb_op op = { .kind = OP_CONFIG, .name = key, .data = value, .len = strlen(value) };
-	int err;
-
-	if ((err = name_check(l, "setting", key)) < 0)
-		return err;
 	if (!strncmp(key, "stat.", 5) || !strncmp(key, "lmdb.", 5))
 		return vs_error_set(VS_EINVAL, "setting '%s' is reserved", key);
-	return run_write(l, &op);
+	return run_write(lmdb_from(b), &op);
 }
 
 static void env_close(struct lmdb_env *e)
@@ -1057,7 +964,7 @@ static const struct vs_backend_ops lmdb_ops = {
 	.free = lmdb_free,
 };
 
-/* Open the named databases and read (or, for a new store, set) the chunk size. */
+/* Open the named databases; read (or, for a new store, set) the chunk size. */
 static int env_init(struct lmdb_env *e)
 {
 	unsigned int create = e->rdonly ? 0 : MDB_CREATE;
@@ -1082,8 +989,8 @@ static int env_init(struct lmdb_env *e)
 			 (const char *)v.mv_data);
 		e->chunk = strtoul(num, NULL, 10);
 	} else if (rc == MDB_NOTFOUND && !e->rdonly) {
-		/* The largest data that stays in a leaf: LMDB's nodemax
-		 * ((psize - 16) / 2, even, minus 2) less an 8-byte node header and the key. */
+		/* The most data a leaf node holds inline: LMDB's nodemax (half a
+		 * page less the header, even, less a slot) less node header and key. */
 		e->chunk = ((e->psize - 16) / 2 & ~(size_t)1) - 2 - 8 - sizeof(size_t);
 		v = (MDB_val){ (size_t)snprintf(num, sizeof(num), "%zu", e->chunk), num };
 		rc = mdb_put(txn, e->config, &k, &v, 0);
@@ -1095,6 +1002,7 @@ out:
 		mdb_txn_abort(txn);
 		return lmdb_err(rc, "open databases", e->path);
 	}
+	/* Even a read txn commits, so its database handles stay open. */
 	return (rc = mdb_txn_commit(txn)) ? lmdb_err(rc, "commit", e->path) : 0;
 }
 
@@ -1109,13 +1017,7 @@ static int env_open(struct lmdb_env **out, const char *real, const struct vs_rep
 		vs_free(e);
 		return vs__enomem();
 	}
-	/* Readers first: a thread holding a batch may read through another
-	 * handle (a recursive read lock) while a remap waits. */
-	pthread_rwlockattr_t attr;
-	pthread_rwlockattr_init(&attr);
-	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_READER_NP);
-	pthread_rwlock_init(&e->maplock, &attr);
-	pthread_rwlockattr_destroy(&attr);
+	pthread_rwlock_init(&e->maplock, NULL);
 	pthread_mutex_init(&e->wlock, NULL);
 	e->pid = getpid();
 	e->nrefs = 1;
@@ -1152,11 +1054,11 @@ static int env_acquire(struct lmdb_env **out, const char *real, const struct vs_
 	for (e = registry; e; e = e->next)
 		if (e->pid == getpid() && !strcmp(e->path, real))
 			break;
-	if (e && e->rdonly && !rdonly) {
+	if (e && e->rdonly && !rdonly)
 		err = vs_error_set(VS_EBUSY, "%s is open read-only in this process", real);
-	} else if (e) {
+	else if (e)
 		e->nrefs++;
-	} else if ((err = env_open(&e, real, opts)) == 0) {
+	else if ((err = env_open(&e, real, opts)) == 0) {
 		e->next = registry;
 		registry = e;
 	}

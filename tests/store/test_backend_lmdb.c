@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The LMDB backend beyond the shared conformance suite: its layout (20- and
- * 32-byte ids, records across chunks), map growth with batch replay, readers
- * in other processes, env sharing between handles, and corrupt data. Calls go
- * through b->ops directly; the core's checked wrappers are tested elsewhere.
+ * 32-byte ids, records across chunks, storage per commit), map growth with
+ * batch replay, readers in other processes, env sharing between handles, and
+ * corrupt data. Calls go through b->ops directly, as libvstore hides the
+ * core's checked wrappers.
  */
 #include "vst.h"
 
@@ -326,6 +327,41 @@ static void test_full_map_grows_and_batch_survives(void **state)
 	store_close(b);
 }
 
+/* The layout's purpose: a commit of 8 small objects (6 trees, a blob, a
+ * commit) grows the store by at most 1.3x their bytes (objects keyed by id
+ * would take ~1.8x: random keys leave B-tree pages ~69% full). */
+static void test_storage_per_commit_stays_within_1_3x_of_object_bytes(void **state)
+{
+	struct fixture *f = *state;
+	struct vs_backend *b = store_open(f->path, 0, 0);
+	static const size_t sizes[8] = { 214, 226, 219, 231, 208, 222, 20, 251 };
+	unsigned char data[256];
+	size_t raw = 0, ncommits = 1500, n = 0;
+	struct vs_oid prev;
+
+	fill(data, sizeof(data), 5);
+	size_t before = stat_value(b, "stat.bytes_used");
+	for (uint32_t c = 0; c < ncommits; c++) {
+		assert_vs_ok(b->ops->batch_begin(b));
+		for (uint32_t k = 0; k < 8; k++) {
+			struct vs_oid id = oid_make(VS_OID_SHA1, c * 8 + k + 1);
+			assert_vs_ok(b->ops->obj_write(b, &id, k < 6 ? VS_OBJ_TREE : 1 + k % 2,
+						       data, sizes[k]));
+			raw += sizes[k];
+		}
+		struct vs_oid head = oid_make(VS_OID_SHA1, c * 8 + 8);
+		assert_vs_ok(b->ops->ref_cas(b, "refs/heads/main", &head, c ? &prev : NULL));
+		assert_vs_ok(b->ops->batch_commit(b));
+		prev = head;
+	}
+	double ratio = (double)(stat_value(b, "stat.bytes_used") - before) / (double)raw;
+	print_message("storage: %.3f x the object bytes\n", ratio);
+	assert_true(ratio <= 1.3);
+	assert_vs_ok(b->ops->obj_foreach(b, count_cb, &n)); /* several foreach steps */
+	assert_int_equal(n, ncommits * 8);
+	store_close(b);
+}
+
 static void test_nocreate_on_missing_dir_fails_with_enoent(void **state)
 {
 	struct fixture *f = *state;
@@ -579,6 +615,7 @@ int main(void)
 		T(test_ref_delete_needs_the_expected_value),
 		T(test_ref_list_with_prefix_is_sorted),
 		T(test_full_map_grows_and_batch_survives),
+		T(test_storage_per_commit_stays_within_1_3x_of_object_bytes),
 		T(test_nocreate_on_missing_dir_fails_with_enoent),
 		T(test_readonly_child_process_sees_every_committed_head),
 		T(test_two_handles_in_one_process_share_the_env_and_cas_correctly),
