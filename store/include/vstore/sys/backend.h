@@ -55,7 +55,11 @@ struct vs_backend_ops {
 
 	/** Start an atomic batch of writes (batches do not nest). */
 	int (*batch_begin)(struct vs_backend *b);
-	/** Make the batch durable. On failure nothing of it is kept. */
+	/**
+	 * Make the batch durable. On failure nothing of it is kept; LMDB may
+	 * answer VS_ECONFLICT when it had to grow the map and replay the batch
+	 * after another writer moved a ref: retry as for ref_cas.
+	 */
 	int (*batch_commit)(struct vs_backend *b);
 	/** Drop the batch. */
 	void (*batch_abort)(struct vs_backend *b);
@@ -95,7 +99,14 @@ struct vs_backend {
 /** Open an in-memory backend (empty). @return 0, VS_ENOMEM. */
 VS_EXTERN int vs_backend_mem_open(struct vs_backend **out, const struct vs_repo_opts *opts);
 
-/** Open an LMDB environment at directory @p path. @return 0, VS_ENOENT, VS_EBACKEND. */
+/**
+ * Open an LMDB environment at directory @p path (created if missing). Handles
+ * on one path in one process share the environment. Settings readable with
+ * config_get: "format", "stat.bytes_used" (pages in use x page size, a
+ * decimal string), "stat.map_size".
+ * @return 0, VS_ENOENT, VS_EBUSY (the path is open read-only in this process
+ * and a writer asks for it), VS_EBACKEND.
+ */
 VS_EXTERN int vs_backend_lmdb_open(struct vs_backend **out, const char *path,
 				   const struct vs_repo_opts *opts);
 
