@@ -138,6 +138,15 @@ int vs__backend_obj_foreach(struct vs_backend *b, vs_oid_fn *cb, void *payload)
 	return checked(b, b->ops->obj_foreach(b, cb, payload), "obj_foreach");
 }
 
+int vs__backend_obj_delete(struct vs_backend *b, const struct vs_oid *id)
+{
+	if (!b->ops->obj_delete)
+		return vs_error_set(VS_ENOTSUP, "backend '%s' cannot delete objects", b->ops->name);
+	if (b->readonly)
+		return readonly(b);
+	return checked(b, b->ops->obj_delete(b, id), "obj_delete");
+}
+
 int vs__backend_batch_begin(struct vs_backend *b)
 {
 	if (b->readonly)

@@ -68,50 +68,34 @@ static int read_verified(void *ctx, const struct vs_oid *id, enum vs_otype *type
 	return 0;
 }
 
-static int tree_child(void *payload, const struct vs_format_entry *e)
+static int push_ref(void *payload, const struct vs_oid *id, enum vs_otype type)
 {
-	struct check *c = payload;
-	int err;
-	if (e->mode == 0160000)
-		return 0; /* a gitlink names a commit of another repository */
-	if (e->namelen == 0 || memchr(e->name, '/', e->namelen))
-		return vs_error_set(VS_ECORRUPT, "tree entry with a bad name");
-	if ((err = push(c, &e->id, e->mode == 040000 ? VS_OBJ_TREE : VS_OBJ_BLOB)) < 0)
-		return err;
-	return 0;
+	return push(payload, id, type);
 }
 
 static int check_one(struct check *c, const struct pending *p)
 {
-	struct vs_object_io io = { c, read_verified, NULL };
-	struct vs_format_commit fc;
+	const struct vs_format *f = c->repo->format;
 	enum vs_otype type;
 	char hex[VS_OID_MAXHEXSZ + 1];
 	int err;
 
-	if (p->type == VS_OBJ_TREE) {
-		c->stats.trees++;
-		err = c->repo->format->tree_load(c->repo->format, &io, &p->id, tree_child, c);
-		return err < 0 ? vs__error_wrap(err, "tree %s", vs_oid_tostr(hex, &p->id)) : 0;
-	}
 	if ((err = read_verified(c, &p->id, &type, &c->raw)) < 0)
 		return err;
 	if (type != p->type)
 		return vs_error_set(VS_ECORRUPT, "object %s is a %s, expected a %s",
 				    vs_oid_tostr(hex, &p->id), type_name(type),
 				    type_name(p->type));
-	if (type == VS_OBJ_BLOB) {
+	if (type == VS_OBJ_BLOB)
 		c->stats.blobs++;
-		return 0;
-	}
-	c->stats.commits++;
-	if ((err = c->repo->format->commit_parse(&fc, c->raw.ptr, c->raw.size)) < 0)
-		return vs__error_wrap(err, "commit %s", vs_oid_tostr(hex, &p->id));
-	err = push(c, &fc.tree, VS_OBJ_TREE);
-	for (size_t i = 0; i < fc.nparents && err >= 0; i++)
-		err = push(c, &fc.parents[i], VS_OBJ_COMMIT);
-	vs_format_commit_dispose(&fc);
-	return err;
+	else if (type == VS_OBJ_TREE)
+		c->stats.trees++;
+	else
+		c->stats.commits++;
+	/* Parsing is strict: a malformed commit or tree fails here. */
+	if ((err = f->obj_refs(f, type, c->raw.ptr, c->raw.size, push_ref, c)) < 0)
+		return vs__error_wrap(err, "%s %s", type_name(type), vs_oid_tostr(hex, &p->id));
+	return 0;
 }
 
 static int check_ref(void *payload, const char *name, const struct vs_oid *target)

@@ -11,18 +11,24 @@
 
 #define BATCH_OBJECTS 1024
 
+struct missing {
+	struct vs_oid id;
+	enum vs_otype type;
+};
+
 struct copy {
 	struct vs_repo *dst, *src;
 	struct vs_oidmap seen;
-	struct vs_oid *order; /* missing objects, referrers before referents */
+	struct missing *order; /* missing objects, referrers before referents */
 	size_t n, cap;
 	struct vs_buf raw;
 	vs_progress_fn *progress;
 	void *payload;
 };
 
-static int note(struct copy *c, const struct vs_oid *id)
+static int note(void *payload, const struct vs_oid *id, enum vs_otype type)
 {
+	struct copy *c = payload;
 	int err;
 	if (vs__oidmap_has(&c->seen, id))
 		return 0;
@@ -32,43 +38,30 @@ static int note(struct copy *c, const struct vs_oid *id)
 		return err < 0 ? err : 0;
 	if (c->n == c->cap) {
 		size_t ncap = c->cap ? c->cap * 2 : 1024;
-		struct vs_oid *no = vs__realloc(c->order, ncap * sizeof(*no));
+		struct missing *no = vs__realloc(c->order, ncap * sizeof(*no));
 		if (!no)
 			return vs__enomem();
 		c->order = no;
 		c->cap = ncap;
 	}
-	c->order[c->n++] = *id;
+	c->order[c->n++] = (struct missing){ *id, type };
 	return 0;
 }
 
-static int note_entry(void *payload, const struct vs_format_entry *e)
-{
-	return e->mode == 0160000 ? 0 : note(payload, &e->id);
-}
-
-/* Find what @dst lacks: breadth first from the refs, reading only commits and trees. */
+/* Find what @dst lacks: breadth first from the refs; values need not be read. */
 static int discover(struct copy *c)
 {
-	struct vs_format_commit fc;
+	const struct vs_format *f = c->src->format;
 	enum vs_otype type;
 	int err = 0;
 
 	for (size_t i = 0; i < c->n && err >= 0; i++) {
-		struct vs_oid id = c->order[i];
-		if ((err = vs__backend_obj_read(c->src->backend, &id, &type, &c->raw)) < 0)
+		struct missing m = c->order[i];
+		if (m.type == VS_OBJ_BLOB)
+			continue;
+		if ((err = vs__backend_obj_read(c->src->backend, &m.id, &type, &c->raw)) < 0)
 			break;
-		if (type == VS_OBJ_COMMIT) {
-			if ((err = c->src->format->commit_parse(&fc, c->raw.ptr, c->raw.size)) < 0)
-				break;
-			err = note(c, &fc.tree);
-			for (size_t p = 0; p < fc.nparents && err >= 0; p++)
-				err = note(c, &fc.parents[p]);
-			vs_format_commit_dispose(&fc);
-		} else if (type == VS_OBJ_TREE) {
-			err = c->src->format->tree_load(c->src->format, &c->src->io_read, &id,
-							note_entry, c);
-		}
+		err = f->obj_refs(f, type, c->raw.ptr, c->raw.size, note, c);
 		if (err >= 0 && c->progress && i % 4096 == 0)
 			err = c->progress(c->payload, "counting", i, c->n);
 	}
@@ -85,7 +78,7 @@ static int write_all(struct copy *c)
 		if ((err = vs__backend_batch_begin(b)) < 0)
 			break;
 		for (size_t k = 0; k < BATCH_OBJECTS && done < c->n && err >= 0; k++, done++) {
-			const struct vs_oid *id = &c->order[c->n - 1 - done];
+			const struct vs_oid *id = &c->order[c->n - 1 - done].id;
 			if ((err = vs__backend_obj_read(c->src->backend, id, &type, &c->raw)) >= 0)
 				err = vs__backend_obj_write(b, id, type, c->raw.ptr, c->raw.size);
 		}
@@ -102,7 +95,7 @@ static int write_all(struct copy *c)
 static int note_ref(void *payload, const char *name, const struct vs_oid *target)
 {
 	(void)name;
-	return note(payload, target);
+	return note(payload, target, VS_OBJ_COMMIT);
 }
 
 static int copy_ref(void *payload, const char *name, const struct vs_oid *target)

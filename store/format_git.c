@@ -290,12 +290,50 @@ static int git_commit_write(struct vs_buf *out, const struct vs_format_commit *c
 	return vs_buf_puts(out, c->message ? c->message : "");
 }
 
+struct refs_ctx {
+	vs_format_ref_fn *cb;
+	void *payload;
+};
+
+static int tree_ref(void *payload, const struct vs_format_entry *e)
+{
+	struct refs_ctx *r = payload;
+	if (e->mode == 0160000)
+		return 0;
+	return r->cb(r->payload, &e->id, e->mode == 040000 ? VS_OBJ_TREE : VS_OBJ_BLOB);
+}
+
+static int git_obj_refs(const struct vs_format *f, enum vs_otype type, const void *data,
+			size_t len, vs_format_ref_fn *cb, void *payload)
+{
+	struct refs_ctx r = { cb, payload };
+	struct vs_format_commit c;
+	struct vs_oid none = { 0 };
+	int err;
+
+	switch (type) {
+	case VS_OBJ_TREE:
+		return parse_tree(&none, data, len, tree_ref, &r);
+	case VS_OBJ_COMMIT:
+		if ((err = f->commit_parse(&c, data, len)) < 0)
+			return err;
+		err = cb(payload, &c.tree, VS_OBJ_TREE);
+		for (size_t i = 0; i < c.nparents && !err; i++)
+			err = cb(payload, &c.parents[i], VS_OBJ_COMMIT);
+		vs_format_commit_dispose(&c);
+		return err;
+	default:
+		return 0; /* blobs refer to nothing; tags are not written by vstore */
+	}
+}
+
 const struct vs_format vs__format_git = {
 	.name = "git",
 	.oid_type = VS_OID_SHA1,
 	.hash = git_hash,
 	.tree_load = git_tree_load,
 	.tree_store = git_tree_store,
+	.obj_refs = git_obj_refs,
 	.commit_parse = git_commit_parse,
 	.commit_write = git_commit_write,
 };

@@ -60,6 +60,7 @@ int vs__backend_obj_exists(struct vs_backend *b, const struct vs_oid *id);
 int vs__backend_obj_write(struct vs_backend *b, const struct vs_oid *id, enum vs_otype type,
 			  const void *data, size_t len);
 int vs__backend_obj_foreach(struct vs_backend *b, vs_oid_fn *cb, void *payload);
+int vs__backend_obj_delete(struct vs_backend *b, const struct vs_oid *id);
 int vs__backend_batch_begin(struct vs_backend *b);
 int vs__backend_batch_commit(struct vs_backend *b);
 void vs__backend_batch_abort(struct vs_backend *b);

@@ -52,6 +52,11 @@ struct vs_backend_ops {
 			 const void *data, size_t len);
 	/** Every stored object, in no particular order (optional). */
 	int (*obj_foreach)(struct vs_backend *b, vs_oid_fn *cb, void *payload);
+	/**
+	 * Delete object @p id (optional; garbage collection needs it). Deleting
+	 * a missing object succeeds. Inside a batch it lands with the batch.
+	 */
+	int (*obj_delete)(struct vs_backend *b, const struct vs_oid *id);
 
 	/** Start an atomic batch of writes (batches do not nest). */
 	int (*batch_begin)(struct vs_backend *b);

@@ -46,6 +46,9 @@ struct vs_format_commit {
 /** Called per entry by tree_load, in the order stored; non-zero stops. */
 typedef int vs_format_entry_fn(void *payload, const struct vs_format_entry *e);
 
+/** Called per object id an object refers to (obj_refs); non-zero stops. */
+typedef int vs_format_ref_fn(void *payload, const struct vs_oid *id, enum vs_otype type);
+
 struct vs_format {
 	const char *name;           /**< "git" */
 	enum vs_oid_type oid_type;  /**< VS_OID_SHA1 */
@@ -62,6 +65,15 @@ struct vs_format {
 	 */
 	int (*tree_store)(const struct vs_format *f, struct vs_object_io *io,
 			  const struct vs_format_entry *e, size_t n, struct vs_oid *out);
+
+	/**
+	 * Report every object an object refers to, parsing it strictly: a
+	 * commit's tree and parents, a tree's entries (not gitlinks, which
+	 * name commits of other repositories) or the nodes of a split tree.
+	 * Reachability (check, copy, gc) walks objects through this alone.
+	 */
+	int (*obj_refs)(const struct vs_format *f, enum vs_otype type, const void *data,
+			size_t len, vs_format_ref_fn *cb, void *payload);
 
 	/** Parse a commit strictly; fills @p out (free with vs_format_commit_dispose()). */
 	int (*commit_parse)(struct vs_format_commit *out, const void *data, size_t len);
