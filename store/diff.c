@@ -4,7 +4,7 @@
  * entries with equal ids are skipped without loading, so the cost follows
  * the size of the change, not of the trees.
  */
-#include "store_int.h"
+#include "tree_int.h"
 
 struct diff {
 	vs_diff_fn *cb;
@@ -12,11 +12,6 @@ struct diff {
 	struct vs_buf path;
 	struct vs_buf old_val, new_val;
 };
-
-static bool is_tree(unsigned int mode)
-{
-	return mode == 040000;
-}
 
 static int emit(struct diff *d, enum vs_delta_status status)
 {
@@ -31,86 +26,83 @@ static int emit(struct diff *d, enum vs_delta_status status)
 
 static int diff_rec(struct diff *d, struct vs_tree *a, struct vs_tree *b);
 
-/* Report every value of one side's entry @i as added (@t is new) or removed. */
-static int one_side(struct diff *d, struct vs_tree *t, size_t i, bool added)
+/* Report every value of one side's entry @x as added (@added) or removed. */
+static int one_side(struct diff *d, const struct vs__dent *x, bool added)
 {
+	struct entry *e = &x->leaf->e[x->i];
 	struct vs_tree *child;
 	int err;
 
-	if (vs__tree_entry_mode(t, i) == 0160000)
+	if (e->mode == 0160000)
 		return 0; /* gitlinks carry no value */
-	if (!is_tree(vs__tree_entry_mode(t, i))) {
-		if ((err = vs__tree_entry_value(added ? &d->new_val : &d->old_val, t, i)) < 0)
+	if (!vs__is_tree_mode(e->mode)) {
+		if ((err = vs__tree_entry_value(added ? &d->new_val : &d->old_val, x->leaf,
+						x->i)) < 0)
 			return err;
 		return emit(d, added ? VS_DELTA_ADDED : VS_DELTA_REMOVED);
 	}
-	if ((err = vs__tree_entry_child(&child, t, i)) < 0)
+	if ((err = vs__child_borrow(&child, x->leaf, e)) < 0)
 		return err;
-	err = added ? diff_rec(d, NULL, child) : diff_rec(d, child, NULL);
-	vs_tree_free(child);
-	return err;
+	return added ? diff_rec(d, NULL, child) : diff_rec(d, child, NULL);
 }
 
-static int both_sides(struct diff *d, struct vs_tree *a, size_t i, struct vs_tree *b, size_t j)
+/* Both sides have the name and the entries differ (the join checked ids). */
+static int both_sides(struct diff *d, const struct vs__dent *a, const struct vs__dent *b)
 {
-	unsigned int ma = vs__tree_entry_mode(a, i), mb = vs__tree_entry_mode(b, j);
-	struct vs_oid ia, ib;
-	struct vs_tree *ca = NULL, *cb = NULL;
+	struct entry *ea = &a->leaf->e[a->i], *eb = &b->leaf->e[b->i];
+	struct vs_tree *ca, *cb;
 	int err;
 
-	if ((err = vs__tree_entry_id(&ia, a, i)) < 0 || (err = vs__tree_entry_id(&ib, b, j)) < 0)
-		return err;
-	if (vs_oid_equal(&ia, &ib) && ma == mb)
-		return 0;
-	if (is_tree(ma) != is_tree(mb)) {
+	if (vs__is_tree_mode(ea->mode) != vs__is_tree_mode(eb->mode)) {
 		/* A value became a subtree or back: the old side goes, the new comes. */
-		if ((err = one_side(d, a, i, false)) < 0)
+		if ((err = one_side(d, a, false)) < 0)
 			return err;
-		return one_side(d, b, j, true);
+		return one_side(d, b, true);
 	}
-	if (!is_tree(ma)) {
-		if ((err = vs__tree_entry_value(&d->old_val, a, i)) < 0 ||
-		    (err = vs__tree_entry_value(&d->new_val, b, j)) < 0)
+	if (!vs__is_tree_mode(ea->mode)) {
+		if ((err = vs__tree_entry_value(&d->old_val, a->leaf, a->i)) < 0 ||
+		    (err = vs__tree_entry_value(&d->new_val, b->leaf, b->i)) < 0)
 			return err;
 		return emit(d, VS_DELTA_MODIFIED);
 	}
-	if ((err = vs__tree_entry_child(&ca, a, i)) >= 0 &&
-	    (err = vs__tree_entry_child(&cb, b, j)) >= 0)
-		err = diff_rec(d, ca, cb);
-	vs_tree_free(ca);
-	vs_tree_free(cb);
-	return err;
+	if ((err = vs__child_borrow(&ca, a->leaf, ea)) < 0 ||
+	    (err = vs__child_borrow(&cb, b->leaf, eb)) < 0)
+		return err;
+	return diff_rec(d, ca, cb);
 }
 
-static int name_cmp(struct vs_tree *a, size_t i, struct vs_tree *b, size_t j)
+struct level {
+	struct diff *d;
+	size_t base; /* length of the parent's path */
+};
+
+static int on_pair(void *payload, const struct vs__dent *a, const struct vs__dent *b)
 {
-	return strcmp(vs__tree_entry_name(a, i), vs__tree_entry_name(b, j));
+	struct level *l = payload;
+	struct diff *d = l->d;
+	const struct vs__dent *x = a ? a : b;
+	int err;
+
+	d->path.size = l->base;
+	if ((l->base && (err = vs_buf_putc(&d->path, '/')) < 0) ||
+	    (err = vs_buf_put(&d->path, vs__ename(x->leaf, &x->leaf->e[x->i]),
+			      x->leaf->e[x->i].namelen)) < 0)
+		return err;
+	if (!b)
+		return one_side(d, a, false);
+	if (!a)
+		return one_side(d, b, true);
+	return both_sides(d, a, b);
 }
 
 static int diff_rec(struct diff *d, struct vs_tree *a, struct vs_tree *b)
 {
-	size_t na = a ? vs__tree_count(a) : 0, nb = b ? vs__tree_count(b) : 0;
-	size_t i = 0, j = 0, base = d->path.size;
-	int err = 0;
+	struct level l = { d, d->path.size };
+	int err = vs__dir_join(a, b, on_pair, &l);
 
-	while ((i < na || j < nb) && !err) {
-		int c = i >= na ? 1 : j >= nb ? -1 : name_cmp(a, i, b, j);
-		const char *name = c <= 0 ? vs__tree_entry_name(a, i) : vs__tree_entry_name(b, j);
-
-		d->path.size = base;
-		if ((base && (err = vs_buf_putc(&d->path, '/')) < 0) ||
-		    (err = vs_buf_puts(&d->path, name)) < 0)
-			break;
-		if (c < 0)
-			err = one_side(d, a, i++, false);
-		else if (c > 0)
-			err = one_side(d, b, j++, true);
-		else
-			err = both_sides(d, a, i++, b, j++);
-	}
-	d->path.size = base;
+	d->path.size = l.base;
 	if (d->path.ptr)
-		d->path.ptr[base] = '\0';
+		d->path.ptr[l.base] = '\0';
 	return err;
 }
 

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The registry of object formats. "git" is the only one for now; the "vs"
- * format (bounded tree nodes, SHA-256) slots in here.
+ * The registry of object formats: "git" (git's objects, SHA-1) and "vs"
+ * (SHA-256, large trees split into bounded nodes).
  */
 #include "store_int.h"
 
-static const struct vs_format *const formats[] = { &vs__format_git };
+static const struct vs_format *const formats[] = { &vs__format_git, &vs__format_vs };
 
 const struct vs_format *vs_format_find(const char *name)
 {

@@ -77,8 +77,9 @@ int vs__backend_open_uri(struct vs_backend **out, const char *uri, const struct 
 /* Parse a URI "scheme:rest" into its parts (rest borrowed from uri). */
 int vs__uri_split(char *scheme, size_t n, const char **rest, const char *uri);
 
-/* format_git.c */
+/* format_git.c, format_vs.c */
 extern const struct vs_format vs__format_git;
+extern const struct vs_format vs__format_vs;
 
 /* Translate libgit2's last error into a VS_E* code with its message. */
 int vs__git2_err(int rc, const char *what);
@@ -130,12 +131,8 @@ void vs__write_log_commit(struct vs__write_log *log);
 void vs__write_log_free(struct vs__write_log *log);
 /* Write @t and what is new below it through the open batch. */
 int vs__tree_store(struct vs_oid *out, struct vs_tree *t, struct vs__write_log *log);
-size_t vs__tree_count(const struct vs_tree *t);
-const char *vs__tree_entry_name(const struct vs_tree *t, size_t i);
-unsigned int vs__tree_entry_mode(const struct vs_tree *t, size_t i);
+/* Entry @i of flat node @t: its id, its value. */
 int vs__tree_entry_id(struct vs_oid *out, struct vs_tree *t, size_t i);
-/* The subtree at entry @i (a new reference). */
-int vs__tree_entry_child(struct vs_tree **out, struct vs_tree *t, size_t i);
 int vs__tree_entry_value(struct vs_buf *out, struct vs_tree *t, size_t i);
 /* Check a name for storage: printable ASCII, not '.', '..' or a .git alias. */
 int vs__name_check(const char *name, size_t len);

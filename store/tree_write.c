@@ -73,6 +73,34 @@ static int io_write(void *ctx, const struct vs_oid *id, enum vs_otype type, cons
 	return vs__backend_obj_write(repo->backend, id, type, data, len);
 }
 
+static int tree_encode(struct vs_tree *t, struct vs__write_log *log, int depth);
+
+/* tree_encode for a split node: its buckets first, then the node itself. */
+static int inode_encode(struct vs_tree *t, struct vs__write_log *log, int depth,
+			struct vs_object_io *io)
+{
+	const struct vs_format *f = t->repo->format;
+	struct vs_format_inode in = { .depth = t->depth, .count = t->count, .bitmap = t->bitmap };
+	int err;
+
+	for (unsigned int b = 0; b < VS_INODE_FANOUT; b++) {
+		if (!(t->bitmap >> b & 1))
+			continue;
+		if (t->child[b]) {
+			if ((err = tree_encode(t->child[b], log, depth + 1)) < 0)
+				return err;
+			t->child_id[b] = t->child[b]->id;
+			t->child_known |= 1u << b;
+		}
+		assert(t->child_known >> b & 1);
+		in.child[b] = t->child_id[b];
+	}
+	if ((err = f->inode_store(f, io, &in, &t->id)) < 0)
+		return err;
+	t->has_id = true;
+	return log ? log_add(log, t) : 0;
+}
+
 /*
  * Compute @t's id; with @log, also write @t and every child not stored yet
  * (children before parents, so a stored tree always has its children).
@@ -87,8 +115,10 @@ static int tree_encode(struct vs_tree *t, struct vs__write_log *log, int depth)
 
 	if (t->stored || (t->has_id && !log))
 		return 0;
-	if (depth > VS_TREE_MAX_DEPTH)
+	if (depth > 2 * VS_TREE_MAX_DEPTH)
 		return vs_error_set(VS_EINVAL, "tree deeper than %d", VS_TREE_MAX_DEPTH);
+	if (t->inode)
+		return inode_encode(t, log, depth, &io);
 	if (t->n > VS_ARRAY_SIZE(stack) && !(fe = vs__calloc(t->n, sizeof(*fe))))
 		return vs__enomem();
 	for (size_t i = 0; i < t->n; i++) {

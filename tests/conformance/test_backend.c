@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The backend conformance suite: one program, run once per backend
- * (argv[1] = mem | lmdb | git). The same operations must give the same
- * results everywhere, and the ids must be the ones real git computes for
- * the same content (checked with git hash-object / mktree / commit-tree).
+ * The backend conformance suite: one program, run once per backend and
+ * object format (argv[1] = mem | lmdb | git, argv[2] = git | vs). The same
+ * operations must give the same results everywhere, and the ids must be the
+ * ones real git computes for the same content (checked with git hash-object /
+ * mktree / commit-tree; for the vs format in a SHA-256 git repository, whose
+ * objects are the vs format's as long as trees stay flat).
  */
 #include <unistd.h>
 
@@ -11,6 +13,31 @@
 #include "vstore/sys/backend.h"
 
 static const char *backend = "mem";
+static const char *format = "git";
+
+/* Options for git commands creating the reference repository. */
+static const char *git_init_opts(void)
+{
+	return strcmp(format, "vs") ? "" : "--object-format=sha256";
+}
+
+static size_t hexlen(void)
+{
+	return strcmp(format, "vs") ? 40 : 64;
+}
+
+static struct vs_repo *open_repo(const char *kind, const char *dir)
+{
+	struct vs_repo_opts o = { .version = VS_REPO_OPTS_VERSION, .format = format };
+	char uri[4200];
+	struct vs_repo *repo = NULL;
+	if (!strcmp(kind, "mem"))
+		snprintf(uri, sizeof(uri), "mem:");
+	else
+		snprintf(uri, sizeof(uri), "%s:%s/store", kind, dir);
+	assert_vs_ok(vs_repo_open(&repo, uri, &o));
+	return repo;
+}
 
 struct fixture {
 	char *dir;
@@ -21,7 +48,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	f->dir = vst_tmpdir(backend);
-	f->repo = vst_repo_open(backend, f->dir);
+	f->repo = open_repo(backend, f->dir);
 	*state = f;
 	return 0;
 }
@@ -41,7 +68,7 @@ static void reopen(struct fixture *f)
 	if (!strcmp(backend, "mem"))
 		return; /* nothing persists: the same handle stands in */
 	vs_repo_close(f->repo);
-	f->repo = vst_repo_open(backend, f->dir);
+	f->repo = open_repo(backend, f->dir);
 }
 
 /* Build a tree from NULL-terminated {path, value} pairs. */
@@ -69,7 +96,8 @@ static void commit_on(struct fixture *f, struct vs_oid *out, const char *branch,
 static char *git_tree_for(const char *dir, const char *const *kv)
 {
 	char *out;
-	vst_sh("rm -rf '%s/ref.git' '%s/idx' && git init -q --bare '%s/ref.git'", dir, dir, dir);
+	vst_sh("rm -rf '%s/ref.git' '%s/idx' && git init -q --bare %s '%s/ref.git'", dir, dir,
+	       git_init_opts(), dir);
 	for (; *kv; kv += 2) {
 		FILE *fp;
 		char path[4200];
@@ -442,17 +470,19 @@ static void test_check_finds_a_dangling_tree_entry(void **state)
 
 	/* A tree naming a blob that was never stored, committed and put on a branch. */
 	memset(&missing, 0, sizeof(missing));
-	missing.type = VS_OID_SHA1;
-	memset(missing.id, 0xab, 20);
+	size_t idsz = hexlen() / 2;
+	missing.type = idsz == 20 ? VS_OID_SHA1 : VS_OID_SHA256;
+	memset(missing.id, 0xab, idsz);
 	size_t n = (size_t)snprintf((char *)raw, sizeof(raw), "100644 lost") + 1;
-	memcpy(raw + n, missing.id, 20);
-	char *h = vst_sh_out("printf '100644 lost\\0' > '%s/t' && printf '\\253%%.0s' $(seq 20) >> "
-			     "'%s/t' && git hash-object -t tree --literally '%s/t'",
-			     f->dir, f->dir, f->dir);
+	memcpy(raw + n, missing.id, idsz);
+	char *h = vst_sh_out("cd '%s' && rm -rf h.git && git init -q --bare %s h.git && "
+			     "printf '100644 lost\\0' > t && printf '\\253%%.0s' $(seq %zu) >> t && "
+			     "git --git-dir=h.git hash-object -t tree --literally t",
+			     f->dir, git_init_opts(), idsz);
 	assert_non_null(h);
-	assert_vs_ok(vs_oid_fromhex(&tree, h, 40));
+	assert_vs_ok(vs_oid_fromhex(&tree, h, hexlen()));
 	free(h);
-	assert_vs_ok(b->ops->obj_write(b, &tree, VS_OBJ_TREE, raw, n + 20));
+	assert_vs_ok(b->ops->obj_write(b, &tree, VS_OBJ_TREE, raw, n + idsz));
 	struct vs_tree *t;
 	assert_vs_ok(vs_tree_lookup(&t, f->repo, &tree));
 	struct vs_signature sig = vst_sig(1700000000);
@@ -474,9 +504,11 @@ static void test_copy_to_every_backend_keeps_the_ids(void **state)
 	make_history(f, c);
 	for (size_t i = 0; i < 3; i++) {
 		char sub[4200];
+		if (!strcmp(kinds[i], "git") && strcmp(format, "git"))
+			continue; /* a git repository holds the git format only */
 		snprintf(sub, sizeof(sub), "%s/copy-%s", f->dir, kinds[i]);
 		vst_sh("mkdir -p '%s'", sub);
-		struct vs_repo *dst = vst_repo_open(kinds[i], sub);
+		struct vs_repo *dst = open_repo(kinds[i], sub);
 		struct vs_oid head;
 		assert_vs_ok(vs_repo_copy(dst, f->repo, NULL, NULL));
 		assert_vs_ok(vs_branch_head(&head, dst, "main"));
@@ -486,7 +518,7 @@ static void test_copy_to_every_backend_keeps_the_ids(void **state)
 		assert_vs_ok(vs_repo_copy(dst, f->repo, NULL, NULL));
 		if (!strcmp(kinds[i], "git")) {
 			char *log = vst_sh_out("git --git-dir='%s/store' log --format=%%H main", sub);
-			char want[5 * 41 + 1] = "", hex[VS_OID_MAXHEXSZ + 1];
+			char want[5 * 65 + 1] = "", hex[VS_OID_MAXHEXSZ + 1];
 			for (int k = 4; k >= 0; k--) {
 				strcat(want, vs_oid_tostr(hex, &c[k]));
 				strcat(want, "\n");
@@ -510,7 +542,7 @@ static void test_store_remembers_its_format(void **state)
 	char uri[4200];
 	struct vs_repo_opts o = { .version = VS_REPO_OPTS_VERSION, .format = "nonesuch" };
 
-	assert_string_equal(vs_repo_format(f->repo), "git");
+	assert_string_equal(vs_repo_format(f->repo), format);
 	assert_string_equal(vs_repo_backend_name(f->repo), backend);
 	if (!strcmp(backend, "mem"))
 		snprintf(uri, sizeof(uri), "mem:");
@@ -526,6 +558,8 @@ int main(int argc, char **argv)
 {
 	if (argc > 1)
 		backend = argv[1];
+	if (argc > 2)
+		format = argv[2];
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(test_tree_ids_equal_what_git_computes),
@@ -544,6 +578,6 @@ int main(int argc, char **argv)
 #undef T
 	};
 	char name[64];
-	snprintf(name, sizeof(name), "conformance.%s", backend);
+	snprintf(name, sizeof(name), "conformance.%s.%s", backend, format);
 	return cmocka_run_group_tests_name(name, tests, NULL, NULL);
 }

@@ -108,7 +108,7 @@ static int parse_tree(const void *data, size_t len, int *n)
 	struct vs_object_io io = { .ctx = &b, .read = io_read };
 	struct vs_oid id = { .type = VS_OID_SHA1 };
 	*n = 0;
-	return git()->tree_load(git(), &io, &id, count_entry, n);
+	return git()->tree_load(git(), &io, &id, count_entry, n, NULL);
 }
 
 /* "MODE NAME\0" + 20 id bytes, appended to @buf. */
@@ -157,7 +157,7 @@ static void test_malformed_trees_are_corrupt(void **state)
 	struct bytes_io b = { t, n, VS_OBJ_BLOB };
 	struct vs_object_io io = { .ctx = &b, .read = io_read };
 	struct vs_oid id = { .type = VS_OID_SHA1 };
-	assert_vs_err(VS_ECORRUPT, git()->tree_load(git(), &io, &id, count_entry, &count));
+	assert_vs_err(VS_ECORRUPT, git()->tree_load(git(), &io, &id, count_entry, &count, NULL));
 }
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;

@@ -122,13 +122,17 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* A store of @backend in its own directory under f->dir. */
+/* A store of @backend in the git format, in its own directory under f->dir. */
 static struct vs_repo *store(struct fixture *f, const char *backend, const char *tag)
 {
-	char dir[4200];
-	snprintf(dir, sizeof(dir), "%s/%s-%s", f->dir, backend, tag);
-	assert_int_equal(vst_sh("mkdir -p '%s'", dir), 0);
-	return vst_repo_open(backend, dir);
+	struct vs_repo_opts o = { .version = VS_REPO_OPTS_VERSION, .format = "git" };
+	struct vs_repo *repo = NULL;
+	char uri[4300];
+	snprintf(uri, sizeof(uri), "%s:%s/%s-%s/store", backend, f->dir, backend, tag);
+	if (!strcmp(backend, "mem"))
+		snprintf(uri, sizeof(uri), "mem:");
+	assert_vs_ok(vs_repo_open(&repo, uri, &o));
+	return repo;
 }
 
 /* Commit @path = @value on @branch (created if missing); returns the commit. */

@@ -43,6 +43,23 @@ struct vs_format_commit {
 	char *message;          /**< everything after the blank line */
 };
 
+#define VS_INODE_FANOUT 32 /* buckets per split node: 5 bits of the name hash per level */
+
+/**
+ * A split tree node (formats with max_flat > 0). A tree with more than
+ * max_flat entries is a trie keyed by the hash of entry names: the node at
+ * depth d puts each entry in bucket (5 bits of the name hash at 5d), and each
+ * bucket holds the entries that fall in it as a flat tree when there are at
+ * most max_flat of them, else as a node of depth d + 1. The shape depends only
+ * on the set of entries, so the same entries always give the same id.
+ */
+struct vs_format_inode {
+	unsigned int depth;                   /**< level in the trie, 0 at the top */
+	uint64_t count;                       /**< entries below this node */
+	uint32_t bitmap;                      /**< bucket i is present iff bit i is set */
+	struct vs_oid child[VS_INODE_FANOUT]; /**< per bucket: a flat tree or a node */
+};
+
 /** Called per entry by tree_load, in the order stored; non-zero stops. */
 typedef int vs_format_entry_fn(void *payload, const struct vs_format_entry *e);
 
@@ -52,19 +69,31 @@ typedef int vs_format_ref_fn(void *payload, const struct vs_oid *id, enum vs_oty
 struct vs_format {
 	const char *name;           /**< "git" */
 	enum vs_oid_type oid_type;  /**< VS_OID_SHA1 */
+	size_t max_flat;            /**< trees with more entries are split into nodes; 0: never */
 
 	/** Id of an object of @p type with content @p data. VS_ECORRUPT on a detected collision attack. */
 	int (*hash)(struct vs_oid *out, enum vs_otype type, const void *data, size_t len);
 
-	/** Read tree @p id through @p io and report every entry. VS_ECORRUPT if malformed. */
+	/**
+	 * Read tree @p id through @p io and report every entry. If it is a split
+	 * node, fill *@p inode instead and return 1 (VS_ECORRUPT when @p inode is
+	 * NULL). VS_ECORRUPT if malformed.
+	 */
 	int (*tree_load)(const struct vs_format *f, struct vs_object_io *io,
-			 const struct vs_oid *id, vs_format_entry_fn *cb, void *payload);
+			 const struct vs_oid *id, vs_format_entry_fn *cb, void *payload,
+			 struct vs_format_inode *inode);
 	/**
 	 * Encode and write the tree with entries @p e (sorted by name, bytewise,
 	 * unique), putting its id in @p out.
 	 */
 	int (*tree_store)(const struct vs_format *f, struct vs_object_io *io,
 			  const struct vs_format_entry *e, size_t n, struct vs_oid *out);
+
+	/** Encode and write a split node (split formats only). */
+	int (*inode_store)(const struct vs_format *f, struct vs_object_io *io,
+			   const struct vs_format_inode *in, struct vs_oid *out);
+	/** The hash of an entry name that picks its buckets (split formats only). */
+	void (*name_hash)(unsigned char out[32], const char *name, size_t len);
 
 	/**
 	 * Report every object an object refers to, parsing it strictly: a
