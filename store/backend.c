@@ -193,6 +193,22 @@ int vs__backend_ref_list(struct vs_backend *b, const char *prefix, vs_ref_fn *cb
 	return checked(b, b->ops->ref_list(b, prefix, cb, payload), "ref_list");
 }
 
+int vs__backend_idmap_get(struct vs_backend *b, const struct vs_oid *from, struct vs_oid *to)
+{
+	if (!b->ops->idmap_get)
+		return vs_error_set(VS_ENOTSUP, "backend '%s' keeps no id map", b->ops->name);
+	return checked(b, b->ops->idmap_get(b, from, to), "idmap_get");
+}
+
+int vs__backend_idmap_put(struct vs_backend *b, const struct vs_oid *from, const struct vs_oid *to)
+{
+	if (!b->ops->idmap_put)
+		return vs_error_set(VS_ENOTSUP, "backend '%s' keeps no id map", b->ops->name);
+	if (b->readonly)
+		return readonly(b);
+	return checked(b, b->ops->idmap_put(b, from, to), "idmap_put");
+}
+
 int vs__backend_config_get(struct vs_backend *b, const char *key, struct vs_buf *out)
 {
 	if (!b->ops->config_get)

@@ -69,6 +69,8 @@ int vs__backend_ref_cas(struct vs_backend *b, const char *name, const struct vs_
 			const struct vs_oid *expected);
 int vs__backend_ref_delete(struct vs_backend *b, const char *name, const struct vs_oid *expected);
 int vs__backend_ref_list(struct vs_backend *b, const char *prefix, vs_ref_fn *cb, void *payload);
+int vs__backend_idmap_get(struct vs_backend *b, const struct vs_oid *from, struct vs_oid *to);
+int vs__backend_idmap_put(struct vs_backend *b, const struct vs_oid *from, const struct vs_oid *to);
 int vs__backend_config_get(struct vs_backend *b, const char *key, struct vs_buf *out);
 int vs__backend_config_set(struct vs_backend *b, const char *key, const char *value);
 void vs__backend_free(struct vs_backend *b);

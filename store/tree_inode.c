@@ -172,6 +172,38 @@ static int split(struct vs_tree **out, struct vs_tree *f, unsigned int depth)
 	return 0;
 }
 
+int vs__dir_from_entries(struct vs_tree **out, struct vs_repo *repo,
+			 const struct vs_format_entry *e, size_t n)
+{
+	size_t names = 0, max = repo->format->max_flat;
+	struct vs_tree *f;
+	int err;
+
+	for (size_t i = 0; i < n; i++)
+		names += e[i].namelen + 1;
+	if (!(f = vs__node_alloc(repo, n, names)))
+		return vs__enomem();
+	for (size_t i = 0; i < n; i++) {
+		if (i && vs__name_cmp(e[i - 1].name, e[i - 1].namelen, e[i].name, e[i].namelen) >= 0) {
+			vs_tree_free(f);
+			return vs_error_set(VS_EINVAL, "entries not sorted by name or not unique");
+		}
+		f->e[i].name_off = vs__names_add(f, e[i].name, e[i].namelen);
+		f->e[i].namelen = (uint32_t)e[i].namelen;
+		f->e[i].mode = e[i].mode;
+		f->e[i].has_id = true;
+		f->ids[i] = e[i].id;
+	}
+	f->n = n;
+	if (!max || n <= max) {
+		*out = f;
+		return 0;
+	}
+	err = split(out, f, 0);
+	vs_tree_free(f);
+	return err;
+}
+
 /* The flat node holding every entry of split node @t, bucket @b replaced by @nb. */
 static int collapse(struct vs_tree **out, struct vs_tree *t, unsigned int b, struct vs_tree *nb)
 {

@@ -128,6 +128,13 @@ int vs__dir_find(struct vs_tree **leaf, long *k, struct vs_tree *dir, struct vs_
 int vs__dir_put(struct vs_tree **out, int *delta, struct vs_tree *dir, unsigned int depth,
 		struct vs__nameh *nh, bool remove, unsigned int mode, struct vs_tree *child,
 		struct vs_blob *blob);
+/*
+ * A directory holding entries @e (sorted by name, unique; children by id,
+ * already stored or to be stored), in the format's canonical shape. *out is
+ * a new tree; for conversions and bulk loads.
+ */
+int vs__dir_from_entries(struct vs_tree **out, struct vs_repo *repo,
+			 const struct vs_format_entry *e, size_t n);
 /* Every entry of @dir in byte order of names; caller frees *out with vs_free(). */
 int vs__dir_collect(struct vs__dent **out, size_t *n, struct vs_tree *dir);
 /* Called per name whose entries differ between two directories; absent side: leaf NULL. */

@@ -84,6 +84,15 @@ struct vs_backend_ops {
 	/** Write a store setting (optional). */
 	int (*config_set)(struct vs_backend *b, const char *key, const char *value);
 
+	/**
+	 * The id object @p from was converted to in another format (optional:
+	 * stores that convert to and from git remotes keep this map). VS_ENOENT
+	 * if unknown.
+	 */
+	int (*idmap_get)(struct vs_backend *b, const struct vs_oid *from, struct vs_oid *to);
+	/** Remember that @p from converts to @p to (inside the open batch, if any). */
+	int (*idmap_put)(struct vs_backend *b, const struct vs_oid *from, const struct vs_oid *to);
+
 	/** Close and free. Mandatory. */
 	void (*free)(struct vs_backend *b);
 };
