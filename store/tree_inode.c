@@ -416,6 +416,8 @@ static int join_rec(struct pairs *p, struct vs_tree *a, struct vs_tree *b)
 		for (unsigned int k = 0; k < VS_INODE_FANOUT && err >= 0; k++) {
 			struct vs_tree *ca = NULL, *cb = NULL;
 			bool ina = a->bitmap >> k & 1, inb = b->bitmap >> k & 1;
+			if (ina && inb && a->child[k] && a->child[k] == b->child[k])
+				continue; /* the very same node: shared by both trees */
 			if (ina && inb && (err = child_id(&x, a, k)) >= 0 &&
 			    (err = child_id(&y, b, k)) >= 0 && vs_oid_equal(&x, &y))
 				continue; /* an equal bucket: not even loaded */

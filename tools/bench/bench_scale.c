@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench_scale: what one write costs as a directory grows. For fan-outs of
+ * 10 to 100 000 entries under one directory, per object format on LMDB:
+ * microseconds per single-key commit, bytes stored per commit, microseconds
+ * per read, microseconds per diff of two adjacent commits, and each as a
+ * ratio to the fan-out-10 figure. The vs format's bounded nodes should keep
+ * every ratio near 1; git's flat trees grow with the directory.
+ *
+ * The directory is built in the vs format (cheap: bounded nodes) and, for
+ * the git format, converted with vs_repo_copy.
+ *
+ * usage: bench_scale [-n COMMITS] [-r READS] [-m MAX_FANOUT] [-f git,vs] [-d DIR]
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vstore/sys/backend.h"
+#include "vstore/vstore.h"
+
+struct figures {
+	double commit_us, bytes, read_us, diff_us;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what)
+{
+	const struct vs_error *e = vs_error_last();
+	fprintf(stderr, "bench_scale: %s: %s (%s)\n", what, e->message, vs_err_name(e->code));
+	exit(1);
+}
+
+#define CHECK(x, what)          \
+	do {                    \
+		if ((x) < 0)    \
+			die(what); \
+	} while (0)
+
+static uint64_t rng = 0x853c49e6748fea9bull;
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static struct vs_repo *open_store(const char *dir, const char *name, const char *format)
+{
+	struct vs_repo_opts o = { .version = VS_REPO_OPTS_VERSION, .format = format };
+	char uri[4300];
+	struct vs_repo *repo;
+	snprintf(uri, sizeof(uri), "lmdb:%s/%s", dir, name);
+	CHECK(vs_repo_open(&repo, uri, &o), uri);
+	return repo;
+}
+
+static uint64_t bytes_used(struct vs_repo *repo)
+{
+	struct vs_backend *b = vs_repo_backend(repo);
+	struct vs_buf v = VS_BUF_INIT;
+	CHECK(b->ops->config_get(b, "stat.bytes_used", &v), "stat.bytes_used");
+	uint64_t n = strtoull(v.ptr, NULL, 10);
+	vs_buf_release(&v);
+	return n;
+}
+
+/* The directory d/k0 .. d/k<fanout-1> committed on main of a vs store. */
+static void build_vs(struct vs_repo *repo, size_t fanout)
+{
+	struct vs_signature sig = { "bench", "bench@example.org", 1700000000, 0 };
+	struct vs_commit_opts o = { .author = &sig, .message = "build\n" };
+	struct vs_tree *t, *n;
+	struct vs_oid id;
+	char path[32], val[32];
+
+	CHECK(vs_tree_new(&t, repo), "tree");
+	for (size_t k = 0; k < fanout; k++) {
+		snprintf(path, sizeof(path), "d/k%zu", k);
+		snprintf(val, sizeof(val), "value-%zu", k);
+		CHECK(vs_tree_set(&n, t, path, val, strlen(val)), "set");
+		vs_tree_free(t);
+		t = n;
+	}
+	CHECK(vs_branch_commit(&id, repo, "main", NULL, t, &o), "commit");
+	vs_tree_free(t);
+}
+
+static int count_delta(void *payload, const struct vs_delta *d)
+{
+	(void)d;
+	(*(size_t *)payload)++;
+	return 0;
+}
+
+static void measure(struct figures *f, struct vs_repo *repo, size_t fanout, size_t ncommits,
+		    size_t nreads)
+{
+	struct vs_signature sig = { "bench", "bench@example.org", 1800000000, 0 };
+	struct vs_commit_opts o = { .author = &sig, .message = "write\n" };
+	struct vs_oid head, *ids = calloc(ncommits + 1, sizeof(*ids));
+	struct vs_commit *c;
+	struct vs_tree *t, *n;
+	struct vs_buf v = VS_BUF_INIT;
+	char path[32], val[32];
+
+	CHECK(vs_branch_head(&head, repo, "main"), "head");
+	CHECK(vs_commit_lookup(&c, repo, &head), "lookup");
+	CHECK(vs_commit_tree(&t, c), "tree");
+	vs_commit_free(c);
+	ids[0] = head;
+	uint64_t before = bytes_used(repo);
+	double t0 = now();
+	for (size_t i = 0; i < ncommits; i++) {
+		snprintf(path, sizeof(path), "d/k%" PRIu64, rnd() % fanout);
+		snprintf(val, sizeof(val), "write-%zu", i);
+		sig.time++;
+		CHECK(vs_tree_set(&n, t, path, val, strlen(val)), "set");
+		vs_tree_free(t);
+		t = n;
+		CHECK(vs_branch_commit(&ids[i + 1], repo, "main", &ids[i], t, &o), "commit");
+	}
+	f->commit_us = (now() - t0) * 1e6 / (double)ncommits;
+	f->bytes = (double)(bytes_used(repo) - before) / (double)ncommits;
+
+	for (size_t i = 0; i < nreads; i++) { /* warm: the tree holds what it read */
+		snprintf(path, sizeof(path), "d/k%" PRIu64, rnd() % fanout);
+		CHECK(vs_tree_get(&v, t, path), "get");
+	}
+	t0 = now();
+	for (size_t i = 0; i < nreads; i++) {
+		snprintf(path, sizeof(path), "d/k%" PRIu64, rnd() % fanout);
+		CHECK(vs_tree_get(&v, t, path), "get");
+	}
+	f->read_us = (now() - t0) * 1e6 / (double)nreads;
+
+	size_t deltas = 0;
+	t0 = now();
+	for (size_t i = 0; i < ncommits; i++)
+		CHECK(vs_diff_commits(repo, &ids[i], &ids[i + 1], NULL, count_delta, &deltas),
+		      "diff");
+	f->diff_us = (now() - t0) * 1e6 / (double)ncommits;
+	if (deltas > ncommits)
+		fprintf(stderr, "bench_scale: %zu deltas for %zu single-key commits\n", deltas,
+			ncommits);
+	vs_buf_release(&v);
+	vs_tree_free(t);
+	free(ids);
+}
+
+static void row(const char *format, size_t fanout, const struct figures *f,
+		const struct figures *base)
+{
+	printf("%-4s %7zu | %9.1f x%6.2f | %9.0f x%6.2f | %7.2f x%6.2f | %9.1f x%6.2f\n", format,
+	       fanout, f->commit_us, f->commit_us / base->commit_us, f->bytes,
+	       f->bytes / base->bytes, f->read_us, f->read_us / base->read_us, f->diff_us,
+	       f->diff_us / base->diff_us);
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	size_t ncommits = 200, nreads = 100000, max_fanout = 100000;
+	const char *formats = "vs,git", *dir = NULL;
+	char tmpl[4096];
+	int opt;
+
+	while ((opt = getopt(argc, argv, "n:r:m:f:d:h")) != -1) {
+		switch (opt) {
+		case 'n':
+			ncommits = strtoul(optarg, NULL, 10);
+			break;
+		case 'r':
+			nreads = strtoul(optarg, NULL, 10);
+			break;
+		case 'm':
+			max_fanout = strtoul(optarg, NULL, 10);
+			break;
+		case 'f':
+			formats = optarg;
+			break;
+		case 'd':
+			dir = optarg;
+			break;
+		default:
+			fprintf(stderr, "usage: bench_scale [-n COMMITS] [-r READS] [-m MAX_FANOUT] "
+					"[-f git,vs] [-d DIR]\n");
+			return opt == 'h' ? 0 : 2;
+		}
+	}
+	if (!ncommits || !nreads || max_fanout < 10) {
+		fprintf(stderr, "bench_scale: -n and -r must be positive, -m at least 10\n");
+		return 2;
+	}
+	if (!dir) {
+		snprintf(tmpl, sizeof(tmpl), "%s/bench_scale.XXXXXX",
+			 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+		if (!(dir = mkdtemp(tmpl))) {
+			perror("bench_scale: mkdtemp");
+			return 1;
+		}
+	}
+	printf("bench_scale: LMDB, %zu single-key commits and %zu reads per fan-out, in %s\n",
+	       ncommits, nreads, dir);
+	printf("fmt   fanout |  us/commit  ratio |  B/commit  ratio | us/read  ratio |   "
+	       "us/diff  ratio\n");
+	char *list = strdup(formats);
+	for (char *fmt = strtok(list, ","); fmt; fmt = strtok(NULL, ",")) {
+		struct figures base = { 0 };
+		for (size_t fanout = 10; fanout <= max_fanout; fanout *= 10) {
+			char name[64];
+			struct figures f;
+			snprintf(name, sizeof(name), "vs-%zu", fanout);
+			struct vs_repo *vs = open_store(dir, name, "vs"), *repo = vs;
+			build_vs(vs, fanout);
+			if (strcmp(fmt, "vs")) {
+				snprintf(name, sizeof(name), "%s-%zu", fmt, fanout);
+				repo = open_store(dir, name, fmt);
+				CHECK(vs_repo_copy(repo, vs, NULL, NULL), "convert");
+				vs_repo_close(vs);
+			}
+			measure(&f, repo, fanout, ncommits, nreads);
+			if (fanout == 10)
+				base = f;
+			row(fmt, fanout, &f, &base);
+			vs_repo_close(repo);
+		}
+	}
+	free(list);
+	return 0;
+}
