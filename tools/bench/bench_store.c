@@ -6,7 +6,10 @@
  * raw LMDB puts in one transaction per commit (and raw mdb_get for reads),
  * raw libgit2 odb writes (and odb reads) for the git backend.
  *
- * usage: bench_store [-n COMMITS] [-r READS] [-b lmdb,git,mem] [-d DIR]
+ * usage: bench_store [-n COMMITS] [-r READS] [-b lmdb,git,mem] [-f FORMAT] [-d DIR]
+ *
+ * -f picks the object format of the lmdb and mem stores (git or vs; the git
+ * backend is always git); without it each backend uses its default.
  */
 #include <git2.h>
 #include <inttypes.h>
@@ -204,7 +207,8 @@ static void raw_lmdb(struct result *r, const char *dir, struct vs_repo *repo,
 				memcpy((char *)val.mv_data + 1, o->data.ptr, o->data.size);
 			}
 		}
-		MDB_val rk = { 15, "refs/heads/main" }, rv = { 20, cos[i].o[0].id.id };
+		MDB_val rk = { 15, "refs/heads/main" },
+			rv = { vs_oid_size(cos[i].o[0].id.type), cos[i].o[0].id.id };
 		mdb_put(txn, dbi, &rk, &rv, 0);
 		if (mdb_txn_commit(txn)) {
 			fprintf(stderr, "bench_store: raw lmdb commit failed\n");
@@ -218,7 +222,7 @@ static void raw_lmdb(struct result *r, const char *dir, struct vs_repo *repo,
 	volatile size_t sink = 0;
 	t0 = now();
 	for (size_t i = 0; i < nreads; i++) {
-		MDB_val key = { 20, reads[i].id }, val;
+		MDB_val key = { vs_oid_size(reads[i].type), reads[i].id }, val;
 		mdb_txn_renew(txn);
 		if (mdb_get(txn, dbi, &key, &val) != 0) {
 			fprintf(stderr, "bench_store: raw lmdb lost an object\n");
@@ -288,6 +292,8 @@ static void raw_git(struct result *r, const char *dir, struct commit_objs *cos, 
 	git_repository_free(repo);
 }
 
+static struct vs_repo_opts ropts = { .version = VS_REPO_OPTS_VERSION };
+
 static void bench(const char *backend, const char *base, size_t ncommits, size_t nreads)
 {
 	char dir[4200], uri[4300];
@@ -306,7 +312,10 @@ static void bench(const char *backend, const char *base, size_t ncommits, size_t
 		snprintf(uri, sizeof(uri), "mem:");
 	else
 		snprintf(uri, sizeof(uri), "%s:%s/store", backend, dir);
-	CHECK(vs_repo_open(&repo, uri, NULL), uri);
+	struct vs_repo_opts rop = ropts;
+	if (!strcmp(backend, "git"))
+		rop.format = NULL; /* a git repository holds the git format only */
+	CHECK(vs_repo_open(&repo, uri, &rop), uri);
 	fprintf(stderr, "%s: building %" PRIu64 " keys...\n", backend, keys);
 	CHECK(vs_tree_new(&t, repo), "tree");
 	for (uint64_t k = 0; k < keys; k++) {
@@ -348,7 +357,7 @@ static void bench(const char *backend, const char *base, size_t ncommits, size_t
 	/* Reads through the tree: a fresh handle, so the cache starts cold. */
 	vs_tree_free(t);
 	vs_repo_close(repo);
-	CHECK(vs_repo_open(&repo, uri, NULL), uri);
+	CHECK(vs_repo_open(&repo, uri, &rop), uri);
 	if (!strcmp(backend, "mem")) {
 		r.reads_s = 0;
 	} else {
@@ -411,13 +420,16 @@ int main(int argc, char **argv)
 	char tmpl[4096];
 	int opt;
 
-	while ((opt = getopt(argc, argv, "n:r:b:d:h")) != -1) {
+	while ((opt = getopt(argc, argv, "n:r:b:f:d:h")) != -1) {
 		switch (opt) {
 		case 'n':
 			ncommits = strtoul(optarg, NULL, 10);
 			break;
 		case 'r':
 			nreads = strtoul(optarg, NULL, 10);
+			break;
+		case 'f':
+			ropts.format = optarg;
 			break;
 		case 'b':
 			backends = optarg;
@@ -427,7 +439,7 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr, "usage: bench_store [-n COMMITS] [-r READS] [-b lmdb,git,mem] "
-					"[-d DIR]\n");
+					"[-f git|vs] [-d DIR]\n");
 			return opt == 'h' ? 0 : 2;
 		}
 	}
