@@ -1,27 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Three-way merges of trees and commits, and the stock contents merge
- * functions. Trees merge entry by entry through the public tree API only:
- * entries whose ids agree are settled without loading them, subtrees changed
- * on both sides are merged recursively, and values changed on both sides go
- * to the contents merge function. The result starts as "ours" and receives
- * what has to come from theirs, so a conflicting path simply keeps our side.
+ * functions. The result starts as "ours" and receives what has to come from
+ * theirs, so a conflicting path simply keeps our side. A directory merges by
+ * joining base against theirs (vs__dir_join) and looking each changed name
+ * up in ours: equal subtrees and buckets of split directories are never
+ * loaded, so the cost follows theirs' changes, not the directory sizes.
+ * Subtrees changed on both sides merge recursively, values changed on both
+ * sides go to the contents merge function.
  */
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "store_int.h"
+#include "tree_int.h"
 
-/* One entry of a directory, as vs_tree_list() reported it. */
-struct entry {
-	char *name;
-	struct vs_tree_stat st;
-};
-
-/* A directory's entries in byte order of names (vs_tree_list's order). */
-struct entries {
-	struct entry *v;
-	size_t n, alloc;
+/* One name's entry on one side of the merge. */
+struct side {
+	struct vs_tree *leaf;   /* the flat node holding it, borrowed; NULL: absent */
+	size_t i;               /* its index in leaf */
+	struct vs_tree_stat st; /* its kind, mode and id */
 };
 
 struct merge_ctx {
@@ -187,75 +184,46 @@ void vs_merge_result_dispose(struct vs_merge_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static int entries_add(void *payload, const char *name, const struct vs_tree_stat *st)
+/* Describe entry @d (NULL or leaf NULL: absent) as a side of the merge. */
+static int side_load(struct side *s, const struct vs__dent *d)
 {
-	struct entries *e = payload;
+	unsigned int mode;
 
-	if (e->n == e->alloc) {
-		size_t n = e->alloc ? e->alloc * 2 : 16;
-		struct entry *v = vs__realloc(e->v, n * sizeof(*v));
-		if (!v)
-			return vs__enomem();
-		e->v = v;
-		e->alloc = n;
-	}
-	if (!(e->v[e->n].name = vs__strdup(name)))
-		return vs__enomem();
-	e->v[e->n++].st = *st;
-	return 0;
+	memset(s, 0, sizeof(*s));
+	if (!d || !d->leaf)
+		return 0;
+	mode = d->leaf->e[d->i].mode;
+	s->leaf = d->leaf;
+	s->i = d->i;
+	s->st.mode = mode;
+	if (vs__is_tree_mode(mode))
+		s->st.kind = VS_ENTRY_TREE;
+	else
+		s->st.kind = mode == 0160000 ? VS_ENTRY_COMMIT : VS_ENTRY_BLOB;
+	return vs__tree_entry_id(&s->st.id, d->leaf, d->i);
 }
 
-static int entry_cmp(const void *a, const void *b)
+/* Same content and same kind of entry, or both absent. */
+static bool entry_same(const struct side *a, const struct side *b)
 {
-	return strcmp(((const struct entry *)a)->name, ((const struct entry *)b)->name);
+	if (!a->leaf || !b->leaf)
+		return a->leaf == b->leaf;
+	return a->st.kind == b->st.kind && a->st.mode == b->st.mode &&
+	       vs_oid_equal(&a->st.id, &b->st.id);
 }
 
-/*
- * The entries of @t (NULL: none) sorted with strcmp(): the walk below needs
- * the three sides in one order, whatever order the format keeps (git sorts
- * a subtree "a" as "a/").
- */
-static int entries_load(struct entries *e, struct vs_tree *t)
+static bool entry_is(const struct side *s, enum vs_entry_kind kind)
 {
-	int err = t ? vs_tree_list(t, "", entries_add, e) : 0;
-
-	if (err >= 0 && e->n > 1)
-		qsort(e->v, e->n, sizeof(*e->v), entry_cmp);
-	return err;
+	return s->leaf && s->st.kind == kind;
 }
 
-static void entries_release(struct entries *e)
+/* The subtree of @s when it is one, borrowed from its node; else NULL (an empty dir). */
+static int side_subtree(struct vs_tree **out, const struct side *s)
 {
-	for (size_t i = 0; i < e->n; i++)
-		vs_free(e->v[i].name);
-	vs_free(e->v);
-}
-
-/* The entry of @e at *@i when it is called @name (then step past it), else NULL. */
-static const struct vs_tree_stat *entries_pick(const struct entries *e, size_t *i,
-					       const char *name)
-{
-	if (*i < e->n && !strcmp(e->v[*i].name, name))
-		return &e->v[(*i)++].st;
-	return NULL;
-}
-
-static const char *entries_name(const struct entries *e, size_t i)
-{
-	return i < e->n ? e->v[i].name : NULL;
-}
-
-/* Same content and same kind of entry; NULL is "absent". */
-static bool entry_same(const struct vs_tree_stat *a, const struct vs_tree_stat *b)
-{
-	if (!a || !b)
-		return a == b;
-	return a->kind == b->kind && a->mode == b->mode && vs_oid_equal(&a->id, &b->id);
-}
-
-static bool entry_is(const struct vs_tree_stat *st, enum vs_entry_kind kind)
-{
-	return st && st->kind == kind;
+	*out = NULL;
+	if (!entry_is(s, VS_ENTRY_TREE))
+		return 0;
+	return vs__child_borrow(out, s->leaf, &s->leaf->e[s->i]);
 }
 
 static int conflict_add(struct merge_ctx *ctx)
@@ -307,27 +275,26 @@ static int result_set(struct merge_ctx *ctx, const char *data, size_t len)
  * Only theirs changed the entry at ctx->path: copy it over ours. @so is our
  * (unchanged) entry, to be removed first when a value must replace it.
  */
-static int take_theirs(struct merge_ctx *ctx, struct vs_tree *tdir, const char *name,
-		       const struct vs_tree_stat *so, const struct vs_tree_stat *st)
+static int take_theirs(struct merge_ctx *ctx, const struct side *so, const struct side *st)
 {
-	struct vs_tree *sub = NULL, *t = NULL;
 	struct vs_buf value = VS_BUF_INIT;
+	struct vs_tree *sub, *t = NULL;
 	int err;
 
-	if (!st)
+	if (!st->leaf)
 		return result_remove(ctx);
-	switch (st->kind) {
+	switch (st->st.kind) {
 	case VS_ENTRY_TREE:
-		if ((err = vs_tree_subtree(&sub, tdir, name)) < 0)
+		if ((err = side_subtree(&sub, st)) < 0)
 			break;
 		if ((err = vs_tree_set_tree(&t, ctx->result, ctx->path.ptr, sub)) >= 0)
 			result_swap(ctx, t);
 		break;
 	case VS_ENTRY_BLOB:
-		if ((err = vs_tree_get(&value, tdir, name)) < 0)
+		if ((err = vs__tree_entry_value(&value, st->leaf, st->i)) < 0)
 			break;
 		/* vs_tree_set() will not overwrite a subtree (VS_EISDIR). */
-		if (!entry_is(so, VS_ENTRY_BLOB) && so && (err = result_remove(ctx)) < 0)
+		if (!entry_is(so, VS_ENTRY_BLOB) && so->leaf && (err = result_remove(ctx)) < 0)
 			break;
 		err = result_set(ctx, value.ptr, value.size);
 		break;
@@ -336,21 +303,20 @@ static int take_theirs(struct merge_ctx *ctx, struct vs_tree *tdir, const char *
 		err = conflict_add(ctx);
 		break;
 	}
-	vs_tree_free(sub);
 	vs_buf_release(&value);
 	return err;
 }
 
-/* The value @name of @dir as a slice in @buf; NULL when @st is not a value. */
+/* The value of @s as a slice in @buf; NULL when @s is not a value. */
 static int value_read(const struct vs_slice **out, struct vs_slice *slice, struct vs_buf *buf,
-		      struct vs_tree *dir, const char *name, const struct vs_tree_stat *st)
+		      const struct side *s)
 {
 	int err;
 
 	*out = NULL;
-	if (!entry_is(st, VS_ENTRY_BLOB))
+	if (!entry_is(s, VS_ENTRY_BLOB))
 		return 0;
-	if ((err = vs_tree_get(buf, dir, name)) < 0)
+	if ((err = vs__tree_entry_value(buf, s->leaf, s->i)) < 0)
 		return err;
 	slice->ptr = buf->ptr ? buf->ptr : "";
 	slice->len = buf->size;
@@ -362,13 +328,12 @@ static int value_read(const struct vs_slice **out, struct vs_slice *slice, struc
  * Both sides changed the value at ctx->path (either may be absent; a base
  * that was a subtree counts as absent): ask the contents merge function.
  */
-static int merge_value(struct merge_ctx *ctx, struct vs_tree *dirs[3], const char *name,
-		       const struct vs_tree_stat *stats[3])
+static int merge_value(struct merge_ctx *ctx, const struct side sides[3])
 {
 	struct vs_buf bufs[3] = { VS_BUF_INIT, VS_BUF_INIT, VS_BUF_INIT };
 	struct vs_buf merged = VS_BUF_INIT;
 	struct vs_slice slices[3];
-	const struct vs_slice **sides[3];
+	const struct vs_slice **in_sides[3];
 	struct vs_merge_input in = {
 		.path = ctx->path.ptr,
 		.ours_time = ctx->ours_time,
@@ -377,11 +342,11 @@ static int merge_value(struct merge_ctx *ctx, struct vs_tree *dirs[3], const cha
 	bool deleted = false;
 	int err = 0;
 
-	sides[0] = &in.base;
-	sides[1] = &in.ours;
-	sides[2] = &in.theirs;
+	in_sides[0] = &in.base;
+	in_sides[1] = &in.ours;
+	in_sides[2] = &in.theirs;
 	for (int i = 0; i < 3 && err >= 0; i++)
-		err = value_read(sides[i], &slices[i], &bufs[i], dirs[i], name, stats[i]);
+		err = value_read(in_sides[i], &slices[i], &bufs[i], &sides[i]);
 	if (err < 0)
 		goto out;
 	err = ctx->fn(&merged, &deleted, &in, ctx->payload);
@@ -404,23 +369,14 @@ out:
 
 static int merge_dir(struct merge_ctx *ctx, struct vs_tree *dirs[3]);
 
-/* The subtree @name of @dir when @st is a subtree, else NULL (an empty dir). */
-static int subtree_of(struct vs_tree **out, struct vs_tree *dir, const char *name,
-		      const struct vs_tree_stat *st)
-{
-	*out = NULL;
-	return entry_is(st, VS_ENTRY_TREE) ? vs_tree_subtree(out, dir, name) : 0;
-}
-
 /*
  * Both sides changed the entry at ctx->path, differently. Subtrees (or a
  * subtree against nothing) merge recursively, so a deletion of a directory
  * meets each change inside it; a value against a subtree is a conflict.
  */
-static int merge_changed(struct merge_ctx *ctx, struct vs_tree *dirs[3], const char *name,
-			 const struct vs_tree_stat *stats[3])
+static int merge_changed(struct merge_ctx *ctx, const struct side sides[3])
 {
-	const struct vs_tree_stat *so = stats[1], *st = stats[2];
+	const struct side *so = &sides[1], *st = &sides[2];
 	bool otree = entry_is(so, VS_ENTRY_TREE), ttree = entry_is(st, VS_ENTRY_TREE);
 	struct vs_tree *subs[3] = { NULL, NULL, NULL };
 	int err = 0;
@@ -428,67 +384,83 @@ static int merge_changed(struct merge_ctx *ctx, struct vs_tree *dirs[3], const c
 	if (entry_is(so, VS_ENTRY_COMMIT) || entry_is(st, VS_ENTRY_COMMIT))
 		return conflict_add(ctx);
 	/* Recurse when each side is a subtree or absent, and one is a subtree. */
-	if (!((otree || !so) && (ttree || !st) && (otree || ttree))) {
+	if (!((otree || !so->leaf) && (ttree || !st->leaf) && (otree || ttree))) {
 		if (otree || ttree)
 			return conflict_add(ctx);
-		return merge_value(ctx, dirs, name, stats);
+		return merge_value(ctx, sides);
 	}
+	/* Borrowed: the nodes holding the entries outlive the recursion. */
 	for (int i = 0; i < 3 && err >= 0; i++)
-		err = subtree_of(&subs[i], dirs[i], name, stats[i]);
-	if (err >= 0)
-		err = merge_dir(ctx, subs);
-	for (int i = 0; i < 3; i++)
-		vs_tree_free(subs[i]);
-	return err;
+		err = side_subtree(&subs[i], &sides[i]);
+	return err < 0 ? err : merge_dir(ctx, subs);
 }
 
-static int merge_entry(struct merge_ctx *ctx, struct vs_tree *dirs[3], const char *name,
-		       const struct vs_tree_stat *stats[3])
+/* The entries of one name that theirs changed: @o is ours (leaf NULL: absent). */
+static int merge_entry(struct merge_ctx *ctx, const struct vs__dent *b, const struct vs__dent *o,
+		       const struct vs__dent *t)
 {
+	const struct vs__dent *d = t ? t : b;
+	const struct entry *e = &d->leaf->e[d->i];
 	size_t mark = ctx->path.size;
+	struct side sides[3];
 	int err;
 
+	if ((err = side_load(&sides[0], b)) < 0 || (err = side_load(&sides[1], o)) < 0 ||
+	    (err = side_load(&sides[2], t)) < 0)
+		return err;
 	/* Theirs agrees with ours or did not change: ours, already in the result. */
-	if (entry_same(stats[1], stats[2]) || entry_same(stats[0], stats[2]))
+	if (entry_same(&sides[1], &sides[2]) || entry_same(&sides[0], &sides[2]))
 		return 0;
 	if ((mark && (err = vs_buf_putc(&ctx->path, '/')) < 0) ||
-	    (err = vs_buf_puts(&ctx->path, name)) < 0)
+	    (err = vs_buf_put(&ctx->path, vs__ename(d->leaf, e), e->namelen)) < 0)
 		return err;
-	if (entry_same(stats[0], stats[1]))
-		err = take_theirs(ctx, dirs[2], name, stats[1], stats[2]);
+	if (entry_same(&sides[0], &sides[1]))
+		err = take_theirs(ctx, &sides[1], &sides[2]);
 	else
-		err = merge_changed(ctx, dirs, name, stats);
+		err = merge_changed(ctx, sides);
 	ctx->path.size = mark;
 	ctx->path.ptr[mark] = '\0';
 	return err;
 }
 
-/* Merge the directories @dirs (base, ours, theirs; NULL: empty) at ctx->path. */
+/* One directory's merge, as the join of base against theirs walks it. */
+struct level {
+	struct merge_ctx *ctx;
+	struct vs_tree *ours; /* our directory, NULL: empty */
+};
+
+/* A name whose entry theirs changed (@b or @t absent: NULL): find ours, merge. */
+static int on_theirs(void *payload, const struct vs__dent *b, const struct vs__dent *t)
+{
+	struct level *l = payload;
+	const struct vs__dent *d = t ? t : b;
+	const struct entry *e = &d->leaf->e[d->i];
+	struct vs__nameh nh = { vs__ename(d->leaf, e), e->namelen, false, { 0 } };
+	struct vs__dent o = { NULL, 0 };
+	long k = -1;
+	int err;
+
+	if (l->ours && (err = vs__dir_find(&o.leaf, &k, l->ours, &nh)) < 0)
+		return err;
+	if (k < 0)
+		o.leaf = NULL;
+	else
+		o.i = (size_t)k;
+	return merge_entry(l->ctx, b, &o, t);
+}
+
+/*
+ * Merge the directories @dirs (base, ours, theirs; NULL: empty) at ctx->path.
+ * Only names theirs changed can change the result, so one join of base
+ * against theirs finds them; ours is looked up by name, which walks our
+ * nodes on the paths the result's updates walk anyway. What ours alone
+ * changed is never visited: it is in the result already.
+ */
 static int merge_dir(struct merge_ctx *ctx, struct vs_tree *dirs[3])
 {
-	struct entries e[3] = { { 0 }, { 0 }, { 0 } };
-	size_t pos[3] = { 0, 0, 0 };
-	int err = 0;
+	struct level l = { ctx, dirs[1] };
 
-	for (int i = 0; i < 3 && err >= 0; i++)
-		err = entries_load(&e[i], dirs[i]);
-	while (err >= 0) {
-		const char *name = NULL;
-		for (int i = 0; i < 3; i++) {
-			const char *n = entries_name(&e[i], pos[i]);
-			if (n && (!name || strcmp(n, name) < 0))
-				name = n;
-		}
-		if (!name)
-			break;
-		const struct vs_tree_stat *stats[3];
-		for (int i = 0; i < 3; i++)
-			stats[i] = entries_pick(&e[i], &pos[i], name);
-		err = merge_entry(ctx, dirs, name, stats);
-	}
-	for (int i = 0; i < 3; i++)
-		entries_release(&e[i]);
-	return err;
+	return vs__dir_join(dirs[0], dirs[2], on_theirs, &l);
 }
 
 static int path_cmp(const void *a, const void *b)

@@ -3,10 +3,12 @@
  * Three-way merges: trees entry by entry (disjoint and equal changes,
  * conflicts listed by path, value against subtree, deletions), the stock
  * contents merge functions, merges of commits over their lowest common
- * ancestor, and vs_branch_merge's up-to-date, fast-forward, merge-commit and
- * conflict outcomes.
+ * ancestor, vs_branch_merge's up-to-date, fast-forward, merge-commit and
+ * conflict outcomes, and merges in split directories of the "vs" format,
+ * which read only the nodes that changed.
  */
 #include "vst.h"
+#include "vstore/sys/backend.h"
 
 struct fixture {
 	struct vs_repo *repo;
@@ -631,6 +633,200 @@ static void test_merge_out_of_memory_fails_cleanly(void **state)
 	vs_tree_free(theirs);
 }
 
+/* A repo in the "vs" format, whose directories of more than 32 entries split. */
+static struct vs_repo *open_vs(const char *uri)
+{
+	struct vs_repo_opts o = { .version = VS_REPO_OPTS_VERSION, .format = "vs" };
+	struct vs_repo *repo;
+	assert_vs_ok(vs_repo_open(&repo, uri, &o));
+	assert_string_equal(vs_repo_format(repo), "vs");
+	return repo;
+}
+
+/* "top" = "t" and "dir/k<i>" = vals[i] for i < n (vals NULL: all "v"; a NULL: absent). */
+static struct vs_tree *dir_tree(struct vs_repo *repo, int n, const char *const *vals)
+{
+	struct vs_tree *t = edit(repo, NULL, "top", "t", NULL), *next;
+	char path[32];
+
+	for (int i = 0; i < n; i++) {
+		const char *v = vals ? vals[i] : "v";
+		snprintf(path, sizeof(path), "dir/k%d", i);
+		if (v) {
+			assert_vs_ok(vs_tree_set(&next, t, path, v, strlen(v)));
+			vs_tree_free(t);
+			t = next;
+		}
+	}
+	return t;
+}
+
+#define SPLIT_N 5000
+
+/*
+ * Each side changes, adds and removes different entries of a 5000-entry split
+ * directory. On a cold handle the merge reads only the nodes on the changed
+ * paths (a full listing would read every one of the directory's ~1000
+ * nodes; the bound also covers the commits and the merge-base walk), and
+ * the result is the tree with every change applied directly.
+ */
+static void test_merge_split_directory_reads_only_changed_nodes(void **state)
+{
+	char *dir = vst_tmpdir("merge");
+	char uri[4200];
+	struct vs_repo *repo;
+	struct vs_tree *base = NULL, *ours, *theirs, *want, *sub;
+	struct vs_commit *cb = NULL;
+	struct vs_merge_result r;
+	struct vs_oid b, o, t;
+	(void)state;
+
+	snprintf(uri, sizeof(uri), "lmdb:%s/store", dir);
+	repo = open_vs(uri);
+	base = dir_tree(repo, SPLIT_N, NULL);
+	ours = edit(repo, base, "dir/k17", "o", "dir/k42", NULL, "dir/new-o", "o", NULL);
+	theirs = edit(repo, base, "dir/k4000", "t", "dir/k99", NULL, "dir/new-t", "t", "top", "t2",
+		      NULL);
+	b = commit(repo, base, 1, NULL, 0);
+	o = commit(repo, ours, 2, &b, 1);
+	t = commit(repo, theirs, 3, &b, 1);
+	vs_tree_free(base);
+	vs_tree_free(ours);
+	vs_tree_free(theirs);
+	vs_repo_close(repo);
+
+	/* A fresh handle on the same store: nothing cached. */
+	repo = open_vs(uri);
+	struct vs_backend *bk = vs_repo_backend(repo);
+	uint64_t reads = bk->stats.obj_reads;
+	assert_vs_ok(vs_merge_commits(&r, repo, &o, &t, NULL));
+	reads = bk->stats.obj_reads - reads;
+	print_message("merge in a %d-entry split directory: %llu object reads\n", SPLIT_N,
+		      (unsigned long long)reads);
+	assert_true(reads <= 40);
+	assert_int_equal(r.conflicts.count, 0);
+	assert_true(vs_oid_equal(&r.base, &b));
+
+	assert_vs_ok(vs_commit_lookup(&cb, repo, &b));
+	assert_vs_ok(vs_commit_tree(&base, cb));
+	want = edit(repo, base, "dir/k17", "o", "dir/k42", NULL, "dir/new-o", "o", "dir/k4000",
+		    "t", "dir/k99", NULL, "dir/new-t", "t", "top", "t2", NULL);
+	assert_true(vs_tree_equal(r.tree, want));
+	assert_value(r.tree, "dir/k17", "o");
+	assert_value(r.tree, "dir/k4000", "t");
+	assert_value(r.tree, "dir/k42", NULL);
+	assert_value(r.tree, "dir/k99", NULL);
+	assert_value(r.tree, "dir/k1234", "v");
+	assert_vs_ok(vs_tree_subtree(&sub, r.tree, "dir"));
+	assert_int_equal(vs_tree_entrycount(sub), SPLIT_N);
+	vs_tree_free(sub);
+	vs_merge_result_dispose(&r);
+	vs_tree_free(want);
+	vs_tree_free(base);
+	vs_commit_free(cb);
+	vs_repo_close(repo);
+	vst_rmrf(dir);
+	free(dir);
+}
+
+/*
+ * Both sides change one entry of a split directory differently: that path
+ * alone conflicts, the disjoint changes around it merge, and a subtree
+ * inside the directory changed on both sides merges recursively.
+ */
+static void test_merge_split_directory_conflict_is_reported_by_path(void **state)
+{
+	struct vs_repo *repo = open_vs("mem:");
+	struct vs_tree *b0 = dir_tree(repo, SPLIT_N, NULL);
+	struct vs_tree *base = edit(repo, b0, "dir/sub/a", "1", NULL);
+	struct vs_tree *ours = edit(repo, base, "dir/k123", "o", "dir/k7", "o", "dir/sub/a", "2",
+				    NULL);
+	struct vs_tree *theirs = edit(repo, base, "dir/k123", "t", "dir/k8", "t", "dir/k9", NULL,
+				      "dir/sub/b", "3", NULL);
+	struct vs_merge_opts lww = { .fn = vs_merge_lww };
+	struct vs_merge_result r;
+	(void)state;
+
+	assert_vs_err(VS_ECONFLICT, vs_merge_trees(&r, base, ours, theirs, NULL));
+	assert_non_null(strstr(vs_error_last()->message, "dir/k123"));
+	assert_int_equal(r.conflicts.count, 1);
+	assert_string_equal(r.conflicts.strings[0], "dir/k123");
+	assert_value(r.tree, "dir/k123", "o");
+	assert_value(r.tree, "dir/k7", "o");
+	assert_value(r.tree, "dir/k8", "t");
+	assert_value(r.tree, "dir/k9", NULL);
+	assert_value(r.tree, "dir/sub/a", "2");
+	assert_value(r.tree, "dir/sub/b", "3");
+	vs_merge_result_dispose(&r);
+
+	/* Last writer wins settles it for theirs; the result is canonical. */
+	struct vs_tree *want = edit(repo, ours, "dir/k123", "t", "dir/k8", "t", "dir/k9", NULL,
+				    "dir/sub/b", "3", NULL);
+	assert_vs_ok(vs_merge_trees(&r, base, ours, theirs, &lww));
+	assert_true(vs_tree_equal(r.tree, want));
+	vs_merge_result_dispose(&r);
+	vs_tree_free(want);
+	vs_tree_free(b0);
+	vs_tree_free(base);
+	vs_tree_free(ours);
+	vs_tree_free(theirs);
+	vs_repo_close(repo);
+}
+
+#define MODEL_KEYS 96
+
+static unsigned int model_rand(unsigned int *seed)
+{
+	*seed = *seed * 1103515245 + 12345;
+	return *seed >> 16;
+}
+
+/*
+ * Random three-way merges of a directory crossing the split threshold (32
+ * entries) either way, against a per-key model. Last writer wins (no times):
+ * theirs where theirs changed the key, else ours. The default: the same but
+ * ours, and a conflict, where both changed it differently.
+ */
+static void test_merge_split_directories_match_a_per_key_model(void **state)
+{
+	static const char *const pool[] = { NULL, "a", "b", "c" };
+	struct vs_repo *repo = open_vs("mem:");
+	struct vs_merge_opts lww = { .fn = vs_merge_lww };
+	unsigned int seed = 12345;
+	(void)state;
+
+	for (unsigned int round = 0; round < 300; round++) {
+		const char *v[5][MODEL_KEYS]; /* base, ours, theirs, lww and default results */
+		unsigned int fill = round % 4, churn = 1 + round % 5;
+		size_t nconflicts = 0;
+		for (int k = 0; k < MODEL_KEYS; k++) {
+			v[0][k] = model_rand(&seed) % 4 < fill ? pool[1 + model_rand(&seed) % 3] : NULL;
+			for (int i = 1; i < 3; i++)
+				v[i][k] = model_rand(&seed) % 8 < churn ? pool[model_rand(&seed) % 4]
+									: v[0][k];
+			bool both = v[1][k] != v[0][k] && v[2][k] != v[0][k] && v[1][k] != v[2][k];
+			v[3][k] = v[2][k] != v[0][k] ? v[2][k] : v[1][k];
+			v[4][k] = both ? v[1][k] : v[3][k];
+			nconflicts += both;
+		}
+		struct vs_tree *t[5];
+		struct vs_merge_result r;
+		for (int i = 0; i < 5; i++)
+			t[i] = dir_tree(repo, MODEL_KEYS, v[i]);
+		assert_vs_ok(vs_merge_trees(&r, t[0], t[1], t[2], &lww));
+		assert_true(vs_tree_equal(r.tree, t[3]));
+		vs_merge_result_dispose(&r);
+		assert_int_equal(vs_merge_trees(&r, t[0], t[1], t[2], NULL),
+				 nconflicts ? VS_ECONFLICT : 0);
+		assert_int_equal(r.conflicts.count, nconflicts);
+		assert_true(vs_tree_equal(r.tree, t[4]));
+		vs_merge_result_dispose(&r);
+		for (int i = 0; i < 5; i++)
+			vs_tree_free(t[i]);
+	}
+	vs_repo_close(repo);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -654,6 +850,9 @@ int main(void)
 		T(test_branch_merge_commits_with_head_and_theirs_as_parents),
 		T(test_branch_merge_conflict_leaves_the_branch_unchanged),
 		T(test_merge_out_of_memory_fails_cleanly),
+		T(test_merge_split_directory_reads_only_changed_nodes),
+		T(test_merge_split_directory_conflict_is_reported_by_path),
+		T(test_merge_split_directories_match_a_per_key_model),
 #undef T
 	};
 	vst_alloc_install();
