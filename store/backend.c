@@ -125,8 +125,13 @@ int vs__backend_obj_exists(struct vs_backend *b, const struct vs_oid *id)
 int vs__backend_obj_write(struct vs_backend *b, const struct vs_oid *id, enum vs_otype type,
 			  const void *data, size_t len)
 {
+	int err;
+
 	if (b->readonly)
 		return readonly(b);
+	/* A collection in progress must learn of the object and what it refers to. */
+	if (b->gc && (err = vs__gc_note_write(b, id, type, data, len)) < 0)
+		return err;
 	b->stats.obj_writes++;
 	return checked(b, b->ops->obj_write(b, id, type, data, len), "obj_write");
 }
@@ -138,6 +143,20 @@ int vs__backend_obj_foreach(struct vs_backend *b, vs_oid_fn *cb, void *payload)
 	return checked(b, b->ops->obj_foreach(b, cb, payload), "obj_foreach");
 }
 
+int vs__backend_obj_list(struct vs_backend *b, const struct vs_oid *after, struct vs_oid *out,
+			 size_t max, size_t *n)
+{
+	*n = 0;
+	if (!b->ops->obj_list)
+		return vs_error_set(VS_ENOTSUP, "backend '%s' cannot list objects in steps",
+				    b->ops->name);
+	int err = checked(b, b->ops->obj_list(b, after, out, max, n), "obj_list");
+	if (err >= 0 && *n > max)
+		return vs_error_set(VS_EBACKEND, "backend '%s' listed %zu objects, asked for %zu",
+				    b->ops->name, *n, max);
+	return err;
+}
+
 int vs__backend_obj_delete(struct vs_backend *b, const struct vs_oid *id)
 {
 	if (!b->ops->obj_delete)
@@ -145,6 +164,15 @@ int vs__backend_obj_delete(struct vs_backend *b, const struct vs_oid *id)
 	if (b->readonly)
 		return readonly(b);
 	return checked(b, b->ops->obj_delete(b, id), "obj_delete");
+}
+
+int vs__backend_compact_step(struct vs_backend *b, size_t budget, uint64_t *freed, size_t *moved)
+{
+	if (!b->ops->compact_step)
+		return 0; /* deletes free their space at once */
+	if (b->readonly)
+		return readonly(b);
+	return checked(b, b->ops->compact_step(b, budget, freed, moved), "compact_step");
 }
 
 int vs__backend_batch_begin(struct vs_backend *b)
@@ -174,8 +202,12 @@ int vs__backend_ref_read(struct vs_backend *b, const char *name, struct vs_oid *
 int vs__backend_ref_cas(struct vs_backend *b, const char *name, const struct vs_oid *target,
 			const struct vs_oid *expected)
 {
+	int err;
+
 	if (b->readonly)
 		return readonly(b);
+	if (b->gc && (err = vs__gc_note_ref(b, target)) < 0)
+		return err;
 	b->stats.ref_updates++;
 	return checked(b, b->ops->ref_cas(b, name, target, expected), "ref_cas");
 }
@@ -227,7 +259,9 @@ int vs__backend_config_set(struct vs_backend *b, const char *key, const char *va
 
 void vs__backend_free(struct vs_backend *b)
 {
-	if (b)
-		b->ops->free(b);
+	if (!b)
+		return;
+	vs__gc_state_free(b);
+	b->ops->free(b);
 }
 

@@ -6,12 +6,17 @@
  * updates made inside a batch are checked when issued, kept in a pending
  * list that this handle sees, and applied at batch_commit under the locks
  * of every ref involved (a git_transaction), so they land together or not.
+ * Garbage collection deletes loose objects (a batch's at batch_commit);
+ * objects inside packs stay, reported as such (git gc repacks them). The
+ * retention boundary is git's own .git/shallow (backend_git_shallow.c).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <git2.h>
+#include <git2/sys/odb_backend.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "backend_git_int.h"
 #include "oidmap.h"
@@ -29,6 +34,10 @@ struct gitb_backend {
 	struct vs_backend base;
 	git_repository *repo;
 	git_odb *odb;
+	git_odb *packs;  /* the packs alone, to tell packed objects (lazily) */
+	bool odb_stale;  /* objects were deleted: odb's cache may still hold them */
+	struct vs_oid *dels; /* loose objects the open batch deletes */
+	size_t ndels;
 	bool in_batch;
 	struct gitb_pending *pending; /* in issue order, one entry per ref */
 	size_t npending;
@@ -72,6 +81,98 @@ static int gitb_obj_read(struct vs_backend *b, const struct vs_oid *id, enum vs_
 		err = vs_buf_set(out, git_odb_object_data(obj), git_odb_object_size(obj));
 	git_odb_object_free(obj);
 	return err;
+}
+
+/*
+ * Our own odb on the repository's objects, not the repository's: an odb a
+ * repository owns caches objects in the repository, and libgit2 offers no
+ * way to forget one, so after deletions only a fresh odb of our own stops
+ * answering for deleted objects.
+ */
+static int odb_open(struct gitb_backend *g)
+{
+	char dir[4096];
+	git_odb *odb;
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%sobjects", git_repository_path(g->repo));
+	if ((rc = git_odb_open(&odb, dir)) < 0)
+		return vs__git2_err(rc, dir);
+	git_odb_free(g->odb);
+	g->odb = odb;
+	g->odb_stale = false;
+	return 0;
+}
+
+static int odb_renew(struct gitb_backend *g)
+{
+	return g->odb_stale ? odb_open(g) : 0;
+}
+
+/* 1 if @oid sits in a pack, 0 if not. */
+static int packed(struct gitb_backend *g, const git_oid *oid)
+{
+	git_odb_backend *be = NULL;
+	char dir[4096];
+	int rc;
+
+	if (!g->packs) {
+		snprintf(dir, sizeof(dir), "%sobjects", git_repository_path(g->repo));
+		if ((rc = git_odb_new(&g->packs)) < 0 ||
+		    (rc = git_odb_backend_pack(&be, dir)) < 0 ||
+		    (rc = git_odb_add_backend(g->packs, be, 1)) < 0) {
+			if (be && g->packs)
+				be->free(be);
+			git_odb_free(g->packs);
+			g->packs = NULL;
+			return vs__git2_err(rc, dir);
+		}
+	}
+	return git_odb_exists(g->packs, oid) ? 1 : 0;
+}
+
+static int loose_remove(struct gitb_backend *g, const struct vs_oid *id)
+{
+	char hex[VS_OID_MAXHEXSZ + 1], path[4200];
+
+	vs_oid_tostr(hex, id);
+	snprintf(path, sizeof(path), "%sobjects/%.2s/%s", git_repository_path(g->repo), hex,
+		 hex + 2);
+	if (unlink(path) && errno != ENOENT)
+		return vs_error_set(errno == EACCES ? VS_EACCES : VS_EIO, "cannot remove %s: %s",
+				    path, strerror(errno));
+	g->odb_stale = true;
+	return 0;
+}
+
+static void dels_clear(struct gitb_backend *g)
+{
+	vs_free(g->dels);
+	g->dels = NULL;
+	g->ndels = 0;
+}
+
+/* Remove the loose file of @id (at batch_commit in a batch); 1 when the
+ * object also (or only) sits in a pack, where it stays. */
+static int gitb_obj_delete(struct vs_backend *b, const struct vs_oid *id)
+{
+	struct gitb_backend *g = gitb_from(b);
+	struct vs_oid *d;
+	git_oid oid;
+	int inpack, err;
+
+	if ((err = vs__oid_to_git(&oid, id)) < 0 || (inpack = packed(g, &oid)) < 0)
+		return err < 0 ? err : inpack;
+	if (g->in_batch) {
+		if (!(d = vs__realloc(g->dels, (g->ndels + 1) * sizeof(*d))))
+			return vs__enomem();
+		g->dels = d;
+		g->dels[g->ndels++] = *id;
+		return inpack;
+	}
+	if ((err = loose_remove(g, id)) < 0 || (err = odb_renew(g)) < 0)
+		return err;
+	return inpack;
 }
 
 static int gitb_obj_exists(struct vs_backend *b, const struct vs_oid *id)
@@ -248,8 +349,13 @@ static int gitb_batch_commit(struct vs_backend *b)
 
 	if (g->npending)
 		err = pending_apply(g);
+	for (size_t i = 0; i < g->ndels && err >= 0; i++)
+		err = loose_remove(g, &g->dels[i]);
 	pending_clear(g);
+	dels_clear(g);
 	g->in_batch = false;
+	if (err >= 0)
+		err = odb_renew(g);
 	return err;
 }
 
@@ -258,6 +364,7 @@ static void gitb_batch_abort(struct vs_backend *b)
 	struct gitb_backend *g = gitb_from(b);
 
 	pending_clear(g);
+	dels_clear(g);
 	g->in_batch = false;
 }
 
@@ -494,7 +601,8 @@ out:
 
 static int gitb_config_get(struct vs_backend *b, const char *key, struct vs_buf *out)
 {
-	(void)b;
+	if (!strcmp(key, "shallow"))
+		return vs__git_shallow_read(gitb_from(b)->repo, out);
 	if (strcmp(key, "format"))
 		return vs_error_set(VS_ENOENT, "setting '%s' not set", key);
 	return vs_buf_set(out, "git", 3);
@@ -502,7 +610,8 @@ static int gitb_config_get(struct vs_backend *b, const char *key, struct vs_buf 
 
 static int gitb_config_set(struct vs_backend *b, const char *key, const char *value)
 {
-	(void)b;
+	if (!strcmp(key, "shallow"))
+		return vs__git_shallow_write(gitb_from(b)->repo, value);
 	if (strcmp(key, "format"))
 		return vs_error_set(VS_EINVAL, "the git backend keeps no setting '%s'", key);
 	if (strcmp(value, "git"))
@@ -516,6 +625,8 @@ static void gitb_free(struct vs_backend *b)
 	struct gitb_backend *g = gitb_from(b);
 
 	pending_clear(g);
+	dels_clear(g);
+	git_odb_free(g->packs);
 	git_odb_free(g->odb);
 	git_repository_free(g->repo);
 	vs_free(g);
@@ -528,6 +639,7 @@ static const struct vs_backend_ops gitb_ops = {
 	.obj_exists = gitb_obj_exists,
 	.obj_write = gitb_obj_write,
 	.obj_foreach = gitb_obj_foreach,
+	.obj_delete = gitb_obj_delete,
 	.batch_begin = gitb_batch_begin,
 	.batch_commit = gitb_batch_commit,
 	.batch_abort = gitb_batch_abort,
@@ -604,7 +716,7 @@ int vs_backend_git_open(struct vs_backend **out, const char *path,
 {
 	unsigned int flags = opts ? opts->flags : 0;
 	struct gitb_backend *g;
-	int err, rc;
+	int err;
 
 	VS_CHECK_ARG(out);
 	*out = NULL;
@@ -623,10 +735,8 @@ int vs_backend_git_open(struct vs_backend **out, const char *path,
 	g->base.readonly = flags & VS_REPO_READONLY;
 	if ((err = repo_open(&g->repo, path, flags)) < 0)
 		goto fail;
-	if ((rc = git_repository_odb(&g->odb, g->repo)) < 0) {
-		err = vs__git2_err(rc, path);
+	if ((err = odb_open(g)) < 0)
 		goto fail;
-	}
 	*out = &g->base;
 	return 0;
 fail:

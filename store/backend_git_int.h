@@ -14,6 +14,10 @@
 /* The repository of a git backend (borrowed, lives as long as @b); NULL for other backends. */
 git_repository *vs__backend_git_repository(struct vs_backend *b);
 
+/* backend_git_shallow.c: .git/shallow as the setting "shallow" (empty: no file). */
+int vs__git_shallow_read(git_repository *repo, struct vs_buf *out);
+int vs__git_shallow_write(git_repository *repo, const char *value);
+
 /* Our id as libgit2's; only SHA-1 exists in a git repository (VS_ENOTSUP otherwise). */
 static inline int vs__oid_to_git(git_oid *out, const struct vs_oid *id)
 {

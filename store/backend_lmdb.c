@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The LMDB backend, the default: the store's layout in the named databases
- * "log", "index", "refs" and "config", its batches and its vs_backend_ops. A
- * batch is one write txn whose writes are also kept in memory, so that when
- * the map fills up it is grown and the batch replayed. The environment, its
- * registry and its txns live in backend_lmdb_env.c.
+ * "log", "index", "refs", "config" and "idmap" (ids of converted objects),
+ * its batches and its vs_backend_ops. A batch is one write txn whose writes
+ * are also kept in memory, so that when the map fills up it is grown and the
+ * batch replayed. The environment, its registry and its txns live in
+ * backend_lmdb_env.c.
  */
 #include "backend_lmdb_int.h"
 
@@ -28,7 +29,7 @@
 
 static const struct vs_backend_ops lmdb_ops;
 
-static struct lmdb_backend *lmdb_from(struct vs_backend *b)
+struct lmdb_backend *vs__lmdb_from(struct vs_backend *b)
 {
 	assert(b->ops == &lmdb_ops);
 	return container_of(b, struct lmdb_backend, base);
@@ -41,8 +42,8 @@ static int corrupt_obj(const char *path, const struct vs_oid *id, const char *wh
 }
 
 /* 1 with the log offset of @id in *off, 0 when absent, or an error. */
-static int index_find(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid *id,
-		      uint64_t *off)
+int vs__lmdb_index_find(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid *id,
+			uint64_t *off)
 {
 	size_t n = vs_oid_size(id->type);
 	unsigned char key = (unsigned char)n, ent[VS_OID_MAXSZ + OFFSZ] = { 0 };
@@ -119,8 +120,8 @@ static int hdr_parse(const unsigned char *p, size_t n, unsigned int *type, uint6
 }
 
 /* Read the record at @off; usually it lies inside one chunk: one lookup. */
-static int rec_read(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid *id, uint64_t off,
-		    enum vs_otype *type, struct vs_buf *out)
+int vs__lmdb_rec_read(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid *id, uint64_t off,
+		      enum vs_otype *type, struct vs_buf *out)
 {
 	size_t no = (size_t)(off / l->e->chunk), in = (size_t)(off % l->e->chunk), avail = 0;
 	MDB_val k = { sizeof(no), &no }, v = { 0, NULL };
@@ -219,42 +220,46 @@ static int log_append(struct lmdb_backend *l, const void *p, size_t n, bool flus
 	return flush && l->tail.size ? tail_put(l) : 0;
 }
 
+int vs__lmdb_rec_append(struct lmdb_backend *l, enum vs_otype type, const void *data, size_t len,
+			uint64_t *off)
+{
+	unsigned char hdr[HDRMAX];
+	size_t h = 0, rest = len;
+	int err;
+
+	if ((err = tail_load(l)) < 0)
+		return err;
+	*off = (uint64_t)l->tail_no * l->e->chunk + l->tail.size;
+	if (*off >> (8 * OFFSZ))
+		return vs_error_set(VS_E2BIG, "log of %s is full", l->e->path);
+	hdr[h++] = (unsigned char)type;
+	do {
+		hdr[h++] = (unsigned char)((rest & 0x7f) | (rest > 0x7f ? 0x80 : 0));
+		rest >>= 7;
+	} while (rest);
+	if ((err = log_append(l, hdr, h, false)) < 0 || (err = log_append(l, data, len, true)) < 0)
+		l->tail_loaded = false; /* the tail in memory may be ahead of the log */
+	return err;
+}
+
 /* 1 when stored, 0 when already present, or an error. */
 static int apply_obj(struct lmdb_backend *l, const struct lmdb_op *op)
 {
-	unsigned char hdr[HDRMAX], key, ent[VS_OID_MAXSZ + OFFSZ];
-	size_t n = vs_oid_size(op->id.type), h = 0, len = op->len;
+	unsigned char key = (unsigned char)vs_oid_size(op->id.type), ent[VS_OID_MAXSZ + OFFSZ];
+	MDB_val k = { 1, &key }, v = { key + OFFSZ, ent };
 	uint64_t off;
 	int err, rc;
 
-	if ((err = index_find(l, l->wtxn, &op->id, &off)) != 0)
+	if ((err = vs__lmdb_index_find(l, l->wtxn, &op->id, &off)) != 0)
 		return err < 0 ? err : 0;
-	if ((err = tail_load(l)) < 0)
+	if ((err = vs__lmdb_rec_append(l, op->type, op->data, op->len, &off)) < 0)
 		return err;
-	off = (uint64_t)l->tail_no * l->e->chunk + l->tail.size;
-	if (off >> (8 * OFFSZ))
-		return vs_error_set(VS_E2BIG, "log of %s is full", l->e->path);
-	hdr[h++] = (unsigned char)op->type;
-	do {
-		hdr[h++] = (unsigned char)((len & 0x7f) | (len > 0x7f ? 0x80 : 0));
-		len >>= 7;
-	} while (len);
-	key = (unsigned char)n;
-	memcpy(ent, op->id.id, n);
-	for (size_t i = 0; i < OFFSZ; i++)
-		ent[n + i] = (unsigned char)(off >> (8 * (OFFSZ - 1 - i)));
-	MDB_val k = { 1, &key }, v = { n + OFFSZ, ent };
-	if ((err = log_append(l, hdr, h, false)) < 0 ||
-	    (err = log_append(l, op->data, op->len, true)) < 0)
-		goto fail;
+	vs__lmdb_index_entry(ent, &op->id, off);
 	if ((rc = mdb_put(l->wtxn, l->e->index, &k, &v, 0))) {
-		err = vs__lmdb_err(rc, "index put", l->e->path);
-		goto fail;
+		l->tail_loaded = false;
+		return vs__lmdb_err(rc, "index put", l->e->path);
 	}
 	return 1;
-fail:
-	l->tail_loaded = false; /* the tail in memory may be ahead of the log */
-	return err;
 }
 
 static int ref_parse(struct lmdb_backend *l, const char *name, const MDB_val *v,
@@ -301,10 +306,25 @@ static int apply(struct lmdb_backend *l, const struct lmdb_op *op)
 	MDB_val v = { op->len, (void *)op->data };
 	int rc;
 
-	if (op->kind == OP_OBJ)
+	switch (op->kind) {
+	case OP_OBJ:
 		return apply_obj(l, op);
-	if (op->kind != OP_CONFIG)
+	case OP_CAS:
+	case OP_DEL:
 		return apply_ref(l, op);
+	case OP_ODEL:
+		return vs__lmdb_apply_odel(l, op);
+	case OP_MOVE:
+		return vs__lmdb_apply_move(l, op);
+	case OP_DROP:
+		return vs__lmdb_apply_drop(l, op);
+	case OP_IDMAP:
+		k = (MDB_val){ vs_oid_size(op->id.type), (void *)op->id.id };
+		rc = mdb_put(l->wtxn, l->e->idmap, &k, &v, 0);
+		return rc ? vs__lmdb_err(rc, "write id map", l->e->path) : 0;
+	case OP_CONFIG:
+		break;
+	}
 	rc = mdb_put(l->wtxn, l->e->config, &k, &v, 0);
 	return rc ? vs__lmdb_err(rc, "write setting", l->e->path) : 0;
 }
@@ -368,7 +388,7 @@ static int batch_regrow(struct lmdb_backend *l)
 }
 
 /* Apply one write: in the batch's txn (kept for replay), else in its own. */
-static int run_write(struct lmdb_backend *l, const struct lmdb_op *op)
+int vs__lmdb_run_write(struct lmdb_backend *l, const struct lmdb_op *op)
 {
 	int err;
 
@@ -404,7 +424,7 @@ static int run_write(struct lmdb_backend *l, const struct lmdb_op *op)
 static int lmdb_obj_read(struct vs_backend *b, const struct vs_oid *id, enum vs_otype *type,
 			 struct vs_buf *out)
 {
-	struct lmdb_backend *l = lmdb_from(b);
+	struct lmdb_backend *l = vs__lmdb_from(b);
 	char hex[VS_OID_MAXHEXSZ + 1];
 	MDB_txn *txn;
 	uint64_t off;
@@ -412,8 +432,8 @@ static int lmdb_obj_read(struct vs_backend *b, const struct vs_oid *id, enum vs_
 
 	if ((err = vs__lmdb_rtxn_begin(l, false, &txn)) < 0)
 		return err;
-	if ((err = index_find(l, txn, id, &off)) > 0)
-		err = rec_read(l, txn, id, off, type, out);
+	if ((err = vs__lmdb_index_find(l, txn, id, &off)) > 0)
+		err = vs__lmdb_rec_read(l, txn, id, off, type, out);
 	else if (err == 0)
 		err = vs_error_set(VS_ENOENT, "object %s not found", vs_oid_tostr(hex, id));
 	vs__lmdb_rtxn_end(l, txn);
@@ -422,14 +442,14 @@ static int lmdb_obj_read(struct vs_backend *b, const struct vs_oid *id, enum vs_
 
 static int lmdb_obj_exists(struct vs_backend *b, const struct vs_oid *id)
 {
-	struct lmdb_backend *l = lmdb_from(b);
+	struct lmdb_backend *l = vs__lmdb_from(b);
 	MDB_txn *txn;
 	uint64_t off;
 	int err;
 
 	if ((err = vs__lmdb_rtxn_begin(l, false, &txn)) < 0)
 		return err;
-	err = index_find(l, txn, id, &off);
+	err = vs__lmdb_index_find(l, txn, id, &off);
 	vs__lmdb_rtxn_end(l, txn);
 	return err;
 }
@@ -439,7 +459,7 @@ static int lmdb_obj_write(struct vs_backend *b, const struct vs_oid *id, enum vs
 {
 	struct lmdb_op op = { .kind = OP_OBJ, .type = type, .id = *id, .data = data, .len = len };
 	VS_CHECK_ARG(vs_oid_size(id->type) && type >= VS_OBJ_COMMIT && type <= VS_OBJ_TAG);
-	return run_write(lmdb_from(b), &op);
+	return vs__lmdb_run_write(vs__lmdb_from(b), &op);
 }
 
 /* Collect up to FOREACH_STEP ids after index entry @last (none: from the start). */
@@ -480,7 +500,7 @@ static int foreach_step(struct lmdb_backend *l, struct vs_oid *ids, size_t *n,
 /* Walks in steps, no txn held while callbacks run: they may use this handle. */
 static int lmdb_obj_foreach(struct vs_backend *b, vs_oid_fn *cb, void *payload)
 {
-	struct lmdb_backend *l = lmdb_from(b);
+	struct lmdb_backend *l = vs__lmdb_from(b);
 	struct vs_oid *ids = vs__malloc(FOREACH_STEP * sizeof(*ids));
 	unsigned char last[VS_OID_MAXSZ + OFFSZ];
 	size_t lastlen = 0, n;
@@ -500,7 +520,7 @@ static int lmdb_obj_foreach(struct vs_backend *b, vs_oid_fn *cb, void *payload)
 
 static int lmdb_batch_begin(struct vs_backend *b)
 {
-	struct lmdb_backend *l = lmdb_from(b);
+	struct lmdb_backend *l = vs__lmdb_from(b);
 	int err;
 
 	if (l->in_batch)
@@ -513,7 +533,7 @@ static int lmdb_batch_begin(struct vs_backend *b)
 
 static int lmdb_batch_commit(struct vs_backend *b)
 {
-	struct lmdb_backend *l = lmdb_from(b);
+	struct lmdb_backend *l = vs__lmdb_from(b);
 	int err;
 
 	if (!l->in_batch)
@@ -529,7 +549,7 @@ static int lmdb_batch_commit(struct vs_backend *b)
 
 static void lmdb_batch_abort(struct vs_backend *b)
 {
-	struct lmdb_backend *l = lmdb_from(b);
+	struct lmdb_backend *l = vs__lmdb_from(b);
 	if (!l->in_batch)
 		return;
 	vs__lmdb_wtxn_end(l, false);
@@ -538,7 +558,7 @@ static void lmdb_batch_abort(struct vs_backend *b)
 
 static int lmdb_ref_read(struct vs_backend *b, const char *name, struct vs_oid *out)
 {
-	struct lmdb_backend *l = lmdb_from(b);
+	struct lmdb_backend *l = vs__lmdb_from(b);
 	MDB_txn *txn;
 	int err;
 
@@ -557,7 +577,7 @@ static int ref_write(struct vs_backend *b, enum op_kind kind, const char *name,
 		op.id = *target;
 	if (expected)
 		op.expected = *expected;
-	return run_write(lmdb_from(b), &op);
+	return vs__lmdb_run_write(vs__lmdb_from(b), &op);
 }
 
 static int lmdb_ref_cas(struct vs_backend *b, const char *name, const struct vs_oid *target,
@@ -617,7 +637,7 @@ static int lmdb_ref_list(struct vs_backend *b, const char *prefix, vs_ref_fn *cb
 {
 	struct lmdb_ref *refs = NULL;
 	size_t n = 0;
-	int err = ref_collect(lmdb_from(b), prefix, &refs, &n);
+	int err = ref_collect(vs__lmdb_from(b), prefix, &refs, &n);
 
 	for (size_t i = 0; i < n && !err; i++)
 		err = cb(payload, refs[i].name, &refs[i].id);
@@ -656,7 +676,7 @@ static int stat_bytes_used(struct lmdb_backend *l, MDB_txn *txn, uint64_t *out)
 /* "stat.bytes_used" and "stat.map_size" are computed; the rest is stored. */
 static int lmdb_config_get(struct vs_backend *b, const char *key, struct vs_buf *out)
 {
-	struct lmdb_backend *l = lmdb_from(b);
+	struct lmdb_backend *l = vs__lmdb_from(b);
 	MDB_val k = { strlen(key), (void *)key }, v;
 	bool stat = !strncmp(key, "stat.", 5);
 	MDB_envinfo info;
@@ -689,12 +709,47 @@ static int lmdb_config_set(struct vs_backend *b, const char *key, const char *va
 	struct lmdb_op op = { .kind = OP_CONFIG, .name = key, .data = value, .len = strlen(value) };
 	if (!strncmp(key, "stat.", 5) || !strncmp(key, "lmdb.", 5))
 		return vs_error_set(VS_EINVAL, "setting '%s' is reserved", key);
-	return run_write(lmdb_from(b), &op);
+	return vs__lmdb_run_write(vs__lmdb_from(b), &op);
+}
+
+/* The id map of conversions: raw id -> the raw id it converts to ("idmap"). */
+static int lmdb_idmap_get(struct vs_backend *b, const struct vs_oid *from, struct vs_oid *to)
+{
+	struct lmdb_backend *l = vs__lmdb_from(b);
+	MDB_val k = { vs_oid_size(from->type), (void *)from->id }, v;
+	char hex[VS_OID_MAXHEXSZ + 1];
+	MDB_txn *txn;
+	int rc, err;
+
+	VS_CHECK_ARG(k.mv_size);
+	if (!l->e->has_idmap)
+		return vs_error_set(VS_ENOENT, "no converted id for %s", vs_oid_tostr(hex, from));
+	if ((err = vs__lmdb_rtxn_begin(l, false, &txn)) < 0)
+		return err;
+	if ((rc = mdb_get(txn, l->e->idmap, &k, &v)) == MDB_NOTFOUND)
+		err = vs_error_set(VS_ENOENT, "no converted id for %s", vs_oid_tostr(hex, from));
+	else if (rc)
+		err = vs__lmdb_err(rc, "read id map", l->e->path);
+	else if (v.mv_size != 20 && v.mv_size != 32)
+		err = vs_error_set(VS_ECORRUPT, "id map of %s holds a value of %zu bytes",
+				   l->e->path, v.mv_size);
+	else
+		err = vs_oid_fromraw(to, v.mv_size == 20 ? VS_OID_SHA1 : VS_OID_SHA256, v.mv_data);
+	vs__lmdb_rtxn_end(l, txn);
+	return err;
+}
+
+static int lmdb_idmap_put(struct vs_backend *b, const struct vs_oid *from, const struct vs_oid *to)
+{
+	struct lmdb_op op = { .kind = OP_IDMAP, .id = *from, .data = to->id,
+			      .len = vs_oid_size(to->type) };
+	VS_CHECK_ARG(vs_oid_size(from->type) && op.len && vs__lmdb_from(b)->e->has_idmap);
+	return vs__lmdb_run_write(vs__lmdb_from(b), &op);
 }
 
 static void lmdb_free(struct vs_backend *b)
 {
-	struct lmdb_backend *l = lmdb_from(b);
+	struct lmdb_backend *l = vs__lmdb_from(b);
 
 	/* In a forked child the env is the parent's: any LMDB call would
 	 * clobber the parent's reader slots. Free only our memory. */
@@ -715,6 +770,9 @@ static const struct vs_backend_ops lmdb_ops = {
 	.obj_exists = lmdb_obj_exists,
 	.obj_write = lmdb_obj_write,
 	.obj_foreach = lmdb_obj_foreach,
+	.obj_list = vs__lmdb_obj_list,
+	.obj_delete = vs__lmdb_obj_delete,
+	.compact_step = vs__lmdb_compact_step,
 	.batch_begin = lmdb_batch_begin,
 	.batch_commit = lmdb_batch_commit,
 	.batch_abort = lmdb_batch_abort,
@@ -724,6 +782,8 @@ static const struct vs_backend_ops lmdb_ops = {
 	.ref_list = lmdb_ref_list,
 	.config_get = lmdb_config_get,
 	.config_set = lmdb_config_set,
+	.idmap_get = lmdb_idmap_get,
+	.idmap_put = lmdb_idmap_put,
 	.free = lmdb_free,
 };
 
@@ -757,7 +817,7 @@ int vs_backend_lmdb_open(struct vs_backend **out, const char *path,
 		return err;
 	}
 	l->base.ops = &lmdb_ops;
-	l->base.default_format = "git";
+	l->base.default_format = "vs";
 	l->base.readonly = flags & VS_REPO_READONLY;
 	*out = &l->base;
 	return 0;

@@ -209,6 +209,16 @@ static int env_init(struct lmdb_env *e)
 	    (rc = mdb_dbi_open(txn, "refs", create, &e->refs)) ||
 	    (rc = mdb_dbi_open(txn, "config", create, &e->config)))
 		goto out;
+	/* Stores made before compaction existed lack it until a writer opens them. */
+	rc = mdb_dbi_open(txn, "free", create | MDB_INTEGERKEY, &e->free);
+	if (rc && (rc != MDB_NOTFOUND || !e->rdonly))
+		goto out;
+	e->has_free = rc == 0;
+	/* Likewise the id map of conversions (backend_lmdb.c). */
+	rc = mdb_dbi_open(txn, "idmap", create, &e->idmap);
+	if (rc && (rc != MDB_NOTFOUND || !e->rdonly))
+		goto out;
+	e->has_idmap = rc == 0;
 	if (!(rc = mdb_get(txn, e->config, &k, &v))) {
 		snprintf(num, sizeof(num), "%.*s", (int)(v.mv_size < 23 ? v.mv_size : 23),
 			 (const char *)v.mv_data);
@@ -249,7 +259,7 @@ static int env_open(struct lmdb_env **out, const char *real, const struct vs_rep
 	e->rdonly = opts && (opts->flags & VS_REPO_READONLY);
 	/* No MDB_NOSYNC/NOMETASYNC: an acknowledged commit survives a crash.
 	 * MDB_NOTLS: read txns belong to handles, not threads. */
-	if ((rc = mdb_env_create(&e->env)) || (rc = mdb_env_set_maxdbs(e->env, 4)) ||
+	if ((rc = mdb_env_create(&e->env)) || (rc = mdb_env_set_maxdbs(e->env, 6)) ||
 	    (rc = mdb_env_set_mapsize(e->env, mapsize)) ||
 	    (rc = mdb_env_open(e->env, real, MDB_NOTLS | (e->rdonly ? MDB_RDONLY : 0), 0644))) {
 		err = vs__lmdb_err(rc, "open", real);

@@ -30,6 +30,10 @@ struct lmdb_env {
 	unsigned int nrefs;       /* handles using it (registry lock) */
 	MDB_env *env;
 	MDB_dbi log, index, refs, config;
+	MDB_dbi free;             /* bytes of dead records per log segment; 0 if absent */
+	bool has_free;            /* free is open (a read-only env of an old store may lack it) */
+	MDB_dbi idmap;            /* raw id -> raw id in the other format (conversions) */
+	bool has_idmap;           /* idmap is open (as has_free) */
 	bool rdonly;
 	size_t psize, chunk;      /* page size, log chunk size */
 	/* Shared by every live txn of this process, exclusive to remap. glibc's
@@ -41,17 +45,32 @@ struct lmdb_env {
 	bool has_writer;
 };
 
-enum op_kind { OP_OBJ, OP_CAS, OP_DEL, OP_CONFIG };
+/* Log segments, the unit compaction reclaims: SEG_CHUNKS chunks each. */
+#define SEG_CHUNKS 32
+
+enum op_kind { OP_OBJ, OP_CAS, OP_DEL, OP_CONFIG, OP_ODEL, OP_MOVE, OP_DROP, OP_IDMAP };
 
 /* One write; the batch keeps copies to replay after growing the map. */
 struct lmdb_op {
 	enum op_kind kind;
 	enum vs_otype type;     /* OP_OBJ */
-	struct vs_oid id;       /* OP_OBJ: the object; OP_CAS: the target */
+	struct vs_oid id;       /* OP_OBJ: the object; OP_CAS: the target; OP_IDMAP: the key */
 	struct vs_oid expected; /* OP_CAS, OP_DEL; type 0 when none */
 	const char *name;       /* ref name or setting */
-	const void *data;       /* object content or setting value */
-	size_t len;
+	const void *data;       /* object content, setting value; OP_IDMAP: the raw id mapped to */
+	size_t len;             /* bytes at data; OP_DROP: most chunks to delete */
+	uint64_t limit;         /* OP_MOVE, OP_DROP: the log offset compaction clears below */
+};
+
+/* A compaction pass: records below limit move to the log's end, then the
+ * chunks below it go. Kept in memory: after a restart a new pass starts. */
+struct lmdb_compact {
+	enum { CP_IDLE, CP_MOVING, CP_DROPPING } stage;
+	uint64_t limit;                       /* a segment boundary */
+	unsigned char last[VS_OID_MAXSZ + OFFSZ]; /* index entry the scan reached */
+	size_t lastlen;                       /* 0: from the first entry */
+	uint64_t dropped;                     /* OP_DROP: bytes of the chunks it deleted */
+	bool drop_more;                       /* OP_DROP: chunks below limit remain */
 };
 
 struct lmdb_backend {
@@ -70,6 +89,7 @@ struct lmdb_backend {
 	struct vs_buf tail;   /* the last log chunk, loaded lazily in wtxn */
 	size_t tail_no;
 	bool tail_loaded, tail_fresh; /* fresh: tail_no not yet in the log */
+	struct lmdb_compact compact;
 };
 
 /* The one place LMDB (and errno) codes become VS_E* codes; sets the message. */
@@ -98,5 +118,39 @@ int vs__lmdb_wtxn_end(struct lmdb_backend *l, bool commit);
 
 /* mkdir -p @path. */
 int vs__lmdb_dir_create(const char *path);
+
+/* An index entry: @id's bytes, then @off in OFFSZ big-endian bytes. */
+static inline void vs__lmdb_index_entry(unsigned char *ent, const struct vs_oid *id, uint64_t off)
+{
+	size_t n = vs_oid_size(id->type);
+	memcpy(ent, id->id, n);
+	for (size_t i = 0; i < OFFSZ; i++)
+		ent[n + i] = (unsigned char)(off >> (8 * (OFFSZ - 1 - i)));
+}
+
+/* backend_lmdb.c, for backend_lmdb_gc.c: the log and index primitives. */
+/* 1 with the log offset of @id in *off (l->wcur then points at its index
+ * entry when @txn is the write txn), 0 when absent, or an error. */
+int vs__lmdb_index_find(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid *id,
+			uint64_t *off);
+/* Read the record at @off: its type and content. */
+int vs__lmdb_rec_read(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid *id, uint64_t off,
+		      enum vs_otype *type, struct vs_buf *out);
+/* Append a record at the log's end in the write txn; *off gets its offset. */
+int vs__lmdb_rec_append(struct lmdb_backend *l, enum vs_otype type, const void *data, size_t len,
+			uint64_t *off);
+/* Apply @op in the batch's txn (kept for replay), else in a txn of its own. */
+int vs__lmdb_run_write(struct lmdb_backend *l, const struct lmdb_op *op);
+
+/* backend_lmdb_gc.c: deleting, listing and compaction (the "free" database). */
+int vs__lmdb_apply_odel(struct lmdb_backend *l, const struct lmdb_op *op);
+int vs__lmdb_apply_move(struct lmdb_backend *l, const struct lmdb_op *op);
+int vs__lmdb_apply_drop(struct lmdb_backend *l, const struct lmdb_op *op);
+int vs__lmdb_obj_delete(struct vs_backend *b, const struct vs_oid *id);
+int vs__lmdb_obj_list(struct vs_backend *b, const struct vs_oid *after, struct vs_oid *out,
+		      size_t max, size_t *n);
+int vs__lmdb_compact_step(struct vs_backend *b, size_t budget, uint64_t *freed, size_t *moved);
+/* The handle behind @b (asserts it is an LMDB one). */
+struct lmdb_backend *vs__lmdb_from(struct vs_backend *b);
 
 #endif

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The in-memory backend: objects in a hash map, refs in a sorted array.
- * A batch keeps an undo log of ref changes so batch_abort restores them;
- * objects written by an aborted batch stay, unreachable and harmless.
+ * A batch keeps an undo log of ref changes so batch_abort restores them,
+ * and its object deletions until batch_commit applies them; objects written
+ * by an aborted batch stay, unreachable and harmless.
  */
 #include "store_int.h"
 
@@ -25,9 +26,15 @@ struct mem_backend {
 	size_t nrefs;
 	struct mem_ref *undo; /* ref states before the open batch touched them */
 	size_t nundo;
+	struct vs_oid *dels; /* objects the open batch deletes */
+	size_t ndels;
 	bool in_batch;
-	char *config_format;
+	struct vs_oidmap idmap; /* id -> a heap vs_oid: its id in the other format */
+	char *config[2]; /* values of the settings in mem_settings, or NULL */
 };
+
+/* The settings the core keeps here: the object format and the boundary. */
+static const char *const mem_settings[] = { "format", "shallow" };
 
 static const struct vs_backend_ops mem_ops;
 
@@ -84,6 +91,31 @@ static int mem_obj_foreach(struct vs_backend *b, vs_oid_fn *cb, void *payload)
 	return 0;
 }
 
+static int mem_obj_delete(struct vs_backend *b, const struct vs_oid *id)
+{
+	struct mem_backend *m = mem_from(b);
+	struct vs_oid *d;
+
+	if (!m->in_batch) {
+		vs_free(vs__oidmap_del(&m->objs, id));
+		return 0;
+	}
+	if (!(d = vs__realloc(m->dels, (m->ndels + 1) * sizeof(*d))))
+		return vs__enomem();
+	m->dels = d;
+	m->dels[m->ndels++] = *id;
+	return 0;
+}
+
+static void dels_clear(struct mem_backend *m, bool apply)
+{
+	for (size_t i = 0; apply && i < m->ndels; i++)
+		vs_free(vs__oidmap_del(&m->objs, &m->dels[i]));
+	vs_free(m->dels);
+	m->dels = NULL;
+	m->ndels = 0;
+}
+
 static int mem_batch_begin(struct vs_backend *b)
 {
 	struct mem_backend *m = mem_from(b);
@@ -107,6 +139,7 @@ static int mem_batch_commit(struct vs_backend *b)
 	struct mem_backend *m = mem_from(b);
 	m->in_batch = false;
 	undo_clear(m);
+	dels_clear(m, true);
 	return 0;
 }
 
@@ -165,6 +198,7 @@ static void mem_batch_abort(struct vs_backend *b)
 		ref_apply(m, m->undo[i].name, m->undo[i].present ? &m->undo[i].target : NULL);
 	m->in_batch = false;
 	undo_clear(m);
+	dels_clear(m, false);
 }
 
 static int mem_ref_read(struct vs_backend *b, const char *name, struct vs_oid *out)
@@ -242,25 +276,59 @@ static int mem_ref_list(struct vs_backend *b, const char *prefix, vs_ref_fn *cb,
 	return 0;
 }
 
+static char **setting(struct mem_backend *m, const char *key)
+{
+	for (size_t i = 0; i < VS_ARRAY_SIZE(mem_settings); i++)
+		if (!strcmp(key, mem_settings[i]))
+			return &m->config[i];
+	return NULL;
+}
+
 static int mem_config_get(struct vs_backend *b, const char *key, struct vs_buf *out)
 {
-	struct mem_backend *m = mem_from(b);
-	if (strcmp(key, "format") || !m->config_format)
+	char **v = setting(mem_from(b), key);
+	if (!v || !*v)
 		return vs_error_set(VS_ENOENT, "setting '%s' not set", key);
-	return vs_buf_set(out, m->config_format, strlen(m->config_format));
+	return vs_buf_set(out, *v, strlen(*v));
 }
 
 static int mem_config_set(struct vs_backend *b, const char *key, const char *value)
 {
-	struct mem_backend *m = mem_from(b);
-	if (strcmp(key, "format"))
+	char **v = setting(mem_from(b), key), *dup;
+	if (!v)
 		return vs_error_set(VS_EINVAL, "the mem backend keeps no setting '%s'", key);
-	char *dup = vs__strdup(value);
-	if (!dup)
+	if (!(dup = vs__strdup(value)))
 		return vs__enomem();
-	vs_free(m->config_format);
-	m->config_format = dup;
+	vs_free(*v);
+	*v = dup;
 	return 0;
+}
+
+static int mem_idmap_get(struct vs_backend *b, const struct vs_oid *from, struct vs_oid *to)
+{
+	const struct vs_oid *v = vs__oidmap_get(&mem_from(b)->idmap, from);
+	char hex[VS_OID_MAXHEXSZ + 1];
+	if (!v)
+		return vs_error_set(VS_ENOENT, "no converted id for %s", vs_oid_tostr(hex, from));
+	*to = *v;
+	return 0;
+}
+
+/* Lands at once, batch or not: an aborted batch leaves its objects too. */
+static int mem_idmap_put(struct vs_backend *b, const struct vs_oid *from, const struct vs_oid *to)
+{
+	struct mem_backend *m = mem_from(b);
+	struct vs_oid *v = vs__malloc(sizeof(*v));
+	void *old = NULL;
+	int err;
+
+	if (!v)
+		return vs__enomem();
+	*v = *to;
+	if ((err = vs__oidmap_put(&m->idmap, from, v, &old)) < 0)
+		vs_free(v);
+	vs_free(old);
+	return err;
 }
 
 static void mem_free(struct vs_backend *b)
@@ -268,11 +336,15 @@ static void mem_free(struct vs_backend *b)
 	struct mem_backend *m = mem_from(b);
 	vs__oidmap_foreach(&m->objs, slot) vs_free(slot->value);
 	vs__oidmap_dispose(&m->objs);
+	vs__oidmap_foreach(&m->idmap, slot) vs_free(slot->value);
+	vs__oidmap_dispose(&m->idmap);
 	for (size_t i = 0; i < m->nrefs; i++)
 		vs_free(m->refs[i].name);
 	vs_free(m->refs);
 	undo_clear(m);
-	vs_free(m->config_format);
+	dels_clear(m, false);
+	for (size_t i = 0; i < VS_ARRAY_SIZE(m->config); i++)
+		vs_free(m->config[i]);
 	vs_free(m);
 }
 
@@ -283,6 +355,7 @@ static const struct vs_backend_ops mem_ops = {
 	.obj_exists = mem_obj_exists,
 	.obj_write = mem_obj_write,
 	.obj_foreach = mem_obj_foreach,
+	.obj_delete = mem_obj_delete,
 	.batch_begin = mem_batch_begin,
 	.batch_commit = mem_batch_commit,
 	.batch_abort = mem_batch_abort,
@@ -292,6 +365,8 @@ static const struct vs_backend_ops mem_ops = {
 	.ref_list = mem_ref_list,
 	.config_get = mem_config_get,
 	.config_set = mem_config_set,
+	.idmap_get = mem_idmap_get,
+	.idmap_put = mem_idmap_put,
 	.free = mem_free,
 };
 

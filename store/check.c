@@ -2,7 +2,9 @@
 /*
  * vs_repo_check: every ref names a commit, and every object reachable from
  * the refs exists, has the type its referrer says, hashes to its id, and
- * parses strictly.
+ * parses strictly. Walks stop at the retention boundary (whose commits must
+ * exist, as commits): that nothing reachable above it was swept is exactly
+ * "every object reachable exists".
  */
 #include <stdio.h>
 
@@ -15,6 +17,7 @@ struct pending {
 
 struct check {
 	struct vs_repo *repo;
+	bool cut; /* the commit being checked is a boundary commit */
 	struct vs_oidmap seen;
 	struct pending *stack;
 	size_t n, cap;
@@ -70,7 +73,10 @@ static int read_verified(void *ctx, const struct vs_oid *id, enum vs_otype *type
 
 static int push_ref(void *payload, const struct vs_oid *id, enum vs_otype type)
 {
-	return push(payload, id, type);
+	struct check *c = payload;
+	if (c->cut && type == VS_OBJ_COMMIT)
+		return 0; /* retention dropped the parents of a boundary commit */
+	return push(c, id, type);
 }
 
 static int check_one(struct check *c, const struct pending *p)
@@ -92,6 +98,7 @@ static int check_one(struct check *c, const struct pending *p)
 		c->stats.trees++;
 	else
 		c->stats.commits++;
+	c->cut = type == VS_OBJ_COMMIT && vs__shallow_has(c->repo, &p->id);
 	/* Parsing is strict: a malformed commit or tree fails here. */
 	if ((err = f->obj_refs(f, type, c->raw.ptr, c->raw.size, push_ref, c)) < 0)
 		return vs__error_wrap(err, "%s %s", type_name(type), vs_oid_tostr(hex, &p->id));
@@ -107,13 +114,37 @@ static int check_ref(void *payload, const char *name, const struct vs_oid *targe
 	return push(c, target, VS_OBJ_COMMIT);
 }
 
+/* Every boundary id must name a commit that is there and sound. */
+static int check_boundary(struct check *c)
+{
+	const struct vs_oid *ids;
+	char hex[VS_OID_MAXHEXSZ + 1];
+	enum vs_otype type;
+	size_t n;
+	int err;
+
+	vs__shallow_ids(c->repo, &ids, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (ids[i].type != c->repo->format->oid_type)
+			return vs_error_set(VS_ECORRUPT, "boundary id %s is of another format",
+					    vs_oid_tostr(hex, &ids[i]));
+		if ((err = read_verified(c, &ids[i], &type, &c->raw)) < 0)
+			return vs__error_wrap(err, "boundary commit");
+		if (type != VS_OBJ_COMMIT)
+			return vs_error_set(VS_ECORRUPT, "boundary id %s names a %s, not a commit",
+					    vs_oid_tostr(hex, &ids[i]), type_name(type));
+	}
+	return 0;
+}
+
 int vs_repo_check(struct vs_repo *repo, struct vs_check_stats *out)
 {
 	struct check c = { .repo = repo };
 	int err;
 
 	VS_CHECK_ARG(repo);
-	if ((err = vs__backend_ref_list(repo->backend, "refs/", check_ref, &c)) < 0)
+	if ((err = vs__shallow_refresh(repo)) < 0 || (err = check_boundary(&c)) < 0 ||
+	    (err = vs__backend_ref_list(repo->backend, "refs/", check_ref, &c)) < 0)
 		goto out;
 	while (c.n && err >= 0) {
 		struct pending p = c.stack[--c.n];

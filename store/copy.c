@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Copying a store into another backend, byte for byte. Objects the
- * destination already has are skipped with everything below them (a store
- * only holds an object once its children are stored), and objects are
- * written children first, so an interrupted copy leaves a consistent store.
+ * Copying a store into another backend: byte for byte when both use the same
+ * format, else converted (convert.c), each ref then naming what its target
+ * became. Objects the destination already has are skipped with everything
+ * below them (a store only holds an object once its children are stored).
+ * A source cut by retention copies its boundary too: walks stop there, and
+ * the destination records it (before any ref names the copied history)
+ * wherever it lacks the dropped parents.
  */
 #include <stdio.h>
 
@@ -24,6 +27,7 @@ struct copy {
 	struct vs_buf raw;
 	vs_progress_fn *progress;
 	void *payload;
+	bool cut; /* the object being read is a boundary commit of the source */
 };
 
 static int note(void *payload, const struct vs_oid *id, enum vs_otype type)
@@ -48,6 +52,14 @@ static int note(void *payload, const struct vs_oid *id, enum vs_otype type)
 	return 0;
 }
 
+static int note_below(void *payload, const struct vs_oid *id, enum vs_otype type)
+{
+	struct copy *c = payload;
+	if (c->cut && type == VS_OBJ_COMMIT)
+		return 0; /* the source dropped it */
+	return note(c, id, type);
+}
+
 /* Find what @dst lacks: breadth first from the refs; values need not be read. */
 static int discover(struct copy *c)
 {
@@ -61,7 +73,8 @@ static int discover(struct copy *c)
 			continue;
 		if ((err = vs__backend_obj_read(c->src->backend, &m.id, &type, &c->raw)) < 0)
 			break;
-		err = f->obj_refs(f, type, c->raw.ptr, c->raw.size, note, c);
+		c->cut = type == VS_OBJ_COMMIT && vs__shallow_has(c->src, &m.id);
+		err = f->obj_refs(f, type, c->raw.ptr, c->raw.size, note_below, c);
 		if (err >= 0 && c->progress && i % 4096 == 0)
 			err = c->progress(c->payload, "counting", i, c->n);
 	}
@@ -92,6 +105,52 @@ static int write_all(struct copy *c)
 	return err;
 }
 
+/* 1 when @dst lacks a parent of @id (a source boundary commit), 0 if not. */
+static int lacks_parent(struct vs_repo *dst, struct vs_repo *src, const struct vs_oid *id)
+{
+	struct vs_commit *commit;
+	int err = vs_commit_lookup(&commit, src, id);
+
+	for (size_t i = 0; err == 0 && i < vs_commit_parentcount(commit); i++) {
+		const struct vs_oid *parent = vs_commit_parent_id(commit, i);
+		if ((err = vs__backend_obj_exists(dst->backend, parent)) >= 0)
+			err = !err; /* 1: lacking; else 0, go on */
+	}
+	vs_commit_free(commit);
+	return err;
+}
+
+/* Add the source's boundary commits the destination now holds without parents. */
+static int copy_boundary(struct vs_repo *dst, struct vs_repo *src)
+{
+	const struct vs_oid *theirs, *ours;
+	size_t ntheirs, nours, n;
+	struct vs_oid *all;
+	int err;
+
+	vs__shallow_ids(src, &theirs, &ntheirs);
+	if (!ntheirs)
+		return 0;
+	if ((err = vs__shallow_refresh(dst)) < 0)
+		return err;
+	vs__shallow_ids(dst, &ours, &nours);
+	if (!(all = vs__malloc((ntheirs + nours) * sizeof(*all))))
+		return vs__enomem();
+	if (nours)
+		memcpy(all, ours, nours * sizeof(*all));
+	n = nours;
+	for (size_t i = 0; i < ntheirs && err >= 0; i++) {
+		if ((err = vs__backend_obj_exists(dst->backend, &theirs[i])) <= 0)
+			continue; /* not copied: nothing of ours reaches it */
+		if ((err = lacks_parent(dst, src, &theirs[i])) > 0)
+			all[n++] = theirs[i];
+	}
+	if (err >= 0 && n > nours)
+		err = vs__shallow_set(dst, all, n);
+	vs_free(all);
+	return err < 0 ? err : 0;
+}
+
 static int note_ref(void *payload, const char *name, const struct vs_oid *target)
 {
 	(void)name;
@@ -110,6 +169,62 @@ static int copy_ref(void *payload, const char *name, const struct vs_oid *target
 	return vs__backend_ref_cas(c->dst->backend, name, target, err >= 0 ? &cur : NULL);
 }
 
+/* The refs of a store, collected before anything is written. */
+struct refs {
+	char **names;
+	struct vs_oid *ids;
+	size_t n, cap;
+};
+
+static int refs_add(void *payload, const char *name, const struct vs_oid *target)
+{
+	struct refs *r = payload;
+
+	if (r->n == r->cap) {
+		size_t ncap = r->cap ? 2 * r->cap : 16;
+		char **nn = vs__realloc(r->names, ncap * sizeof(*nn));
+		struct vs_oid *ni;
+		if (!nn)
+			return vs__enomem();
+		r->names = nn;
+		if (!(ni = vs__realloc(r->ids, ncap * sizeof(*ni))))
+			return vs__enomem();
+		r->ids = ni;
+		r->cap = ncap;
+	}
+	if (!(r->names[r->n] = vs__strdup(name)))
+		return vs__enomem();
+	r->ids[r->n++] = *target;
+	return 0;
+}
+
+/* Different formats: convert what the refs reach, then move each ref to what its target became. */
+static int copy_converted(struct copy *c)
+{
+	struct vs__convert_opts o = { .progress = c->progress, .payload = c->payload };
+	struct vs_oid *to = NULL;
+	struct refs r = { 0 };
+	int err;
+
+	if ((err = vs__backend_ref_list(c->src->backend, "refs/", refs_add, &r)) < 0)
+		goto out;
+	if (r.n && !(to = vs__calloc(r.n, sizeof(*to)))) {
+		err = vs__enomem();
+		goto out;
+	}
+	if ((err = vs__convert_tips(to, c->dst, c->src, r.ids, r.n, &o)) != 0)
+		goto out;
+	for (size_t i = 0; i < r.n && !err; i++)
+		err = copy_ref(c, r.names[i], &to[i]);
+out:
+	for (size_t i = 0; i < r.n; i++)
+		vs_free(r.names[i]);
+	vs_free(r.names);
+	vs_free(r.ids);
+	vs_free(to);
+	return err;
+}
+
 int vs_repo_copy(struct vs_repo *dst, struct vs_repo *src, vs_progress_fn *progress,
 		 void *payload)
 {
@@ -118,10 +233,11 @@ int vs_repo_copy(struct vs_repo *dst, struct vs_repo *src, vs_progress_fn *progr
 
 	VS_CHECK_ARG(dst && src && dst != src);
 	if (strcmp(dst->format->name, src->format->name))
-		return vs_error_set(VS_EINVAL, "cannot copy a '%s' store into a '%s' store",
-				    src->format->name, dst->format->name);
-	if ((err = vs__backend_ref_list(src->backend, "refs/", note_ref, &c)) < 0 ||
-	    (err = discover(&c)) < 0 || (err = write_all(&c)) < 0)
+		return copy_converted(&c);
+	if ((err = vs__shallow_refresh(src)) < 0 ||
+	    (err = vs__backend_ref_list(src->backend, "refs/", note_ref, &c)) < 0 ||
+	    (err = discover(&c)) < 0 || (err = write_all(&c)) < 0 ||
+	    (err = copy_boundary(dst, src)) < 0)
 		goto out;
 	err = vs__backend_ref_list(src->backend, "refs/", copy_ref, &c);
 out:

@@ -3,6 +3,7 @@
  * History walks: log (all commits, or those that changed a path), reads at
  * a commit, blame, merge bases. Walks follow git log's default order: a
  * queue by committer date, newest first, equal dates in insertion order.
+ * They stop at the retention boundary, as git does at shallow commits.
  */
 #include <stdio.h>
 
@@ -159,6 +160,12 @@ out:
 	return err;
 }
 
+/* The parents a walk follows: none past the retention boundary. */
+static size_t parents(struct vs_repo *repo, struct vs_commit *c)
+{
+	return vs__shallow_has(repo, vs_commit_id(c)) ? 0 : vs_commit_parentcount(c);
+}
+
 /* Did commit @c change w->path compared with every parent? */
 static int changed_path(struct walk *w, struct vs_commit *c, bool *changed)
 {
@@ -169,7 +176,8 @@ static int changed_path(struct walk *w, struct vs_commit *c, bool *changed)
 	if ((err = path_id_at(w, vs_commit_id(c), &mine, &here)) < 0)
 		return err;
 	*changed = here;
-	for (size_t i = 0; i < vs_commit_parentcount(c); i++) {
+	/* A boundary commit is a root here: its parents were dropped. */
+	for (size_t i = 0; i < parents(w->repo, c); i++) {
 		if ((err = path_id_at(w, vs_commit_parent_id(c, i), &theirs, &there)) < 0)
 			return err;
 		*changed = here != there || (here && !vs_oid_equal(&mine, &theirs));
@@ -189,7 +197,7 @@ int vs_log(struct vs_repo *repo, const struct vs_oid *start, const struct vs_log
 
 	VS_CHECK_ARG(repo && start && cb);
 	w.path = o.path && *o.path ? o.path : NULL;
-	if ((err = walk_push(&w, start, 1)) < 0)
+	if ((err = vs__shallow_refresh(repo)) < 0 || (err = walk_push(&w, start, 1)) < 0)
 		goto out;
 	while (w.q.n && (!o.max || shown < o.max)) {
 		struct qitem it = queue_pop(&w.q);
@@ -200,7 +208,7 @@ int vs_log(struct vs_repo *repo, const struct vs_oid *start, const struct vs_log
 			break; /* everything left is older (dates permitting) */
 		if ((err = vs_commit_lookup(&c, repo, &it.id)) < 0)
 			goto out;
-		for (size_t i = 0; i < vs_commit_parentcount(c) && err >= 0; i++)
+		for (size_t i = 0; i < parents(repo, c) && err >= 0; i++)
 			err = walk_push(&w, vs_commit_parent_id(c, i), 1);
 		if (err >= 0 && w.path)
 			err = changed_path(&w, c, &show);
@@ -272,7 +280,8 @@ int vs_merge_base(struct vs_oid *out, struct vs_repo *repo, const struct vs_oid 
 		*out = *a;
 		return 0;
 	}
-	if ((err = walk_push(&w, a, P1)) < 0 || (err = walk_push(&w, b, P2)) < 0)
+	if ((err = vs__shallow_refresh(repo)) < 0 || (err = walk_push(&w, a, P1)) < 0 ||
+	    (err = walk_push(&w, b, P2)) < 0)
 		goto out;
 	err = vs_error_set(VS_ENOENT, "the commits have no common history");
 	while (w.q.n) {
@@ -290,7 +299,7 @@ int vs_merge_base(struct vs_oid *out, struct vs_repo *repo, const struct vs_oid 
 			err = perr;
 			break;
 		}
-		for (size_t i = 0; i < vs_commit_parentcount(c) && perr >= 0; i++)
+		for (size_t i = 0; i < parents(repo, c) && perr >= 0; i++)
 			perr = walk_push(&w, vs_commit_parent_id(c, i), s->flags);
 		vs_commit_free(c);
 		if (perr < 0) {

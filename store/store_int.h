@@ -61,6 +61,10 @@ int vs__backend_obj_write(struct vs_backend *b, const struct vs_oid *id, enum vs
 			  const void *data, size_t len);
 int vs__backend_obj_foreach(struct vs_backend *b, vs_oid_fn *cb, void *payload);
 int vs__backend_obj_delete(struct vs_backend *b, const struct vs_oid *id);
+int vs__backend_obj_list(struct vs_backend *b, const struct vs_oid *after, struct vs_oid *out,
+			 size_t max, size_t *n);
+int vs__backend_compact_step(struct vs_backend *b, size_t budget, uint64_t *freed,
+			     size_t *moved);
 int vs__backend_batch_begin(struct vs_backend *b);
 int vs__backend_batch_commit(struct vs_backend *b);
 void vs__backend_batch_abort(struct vs_backend *b);
@@ -154,3 +158,67 @@ void vs__watch_notify(struct vs_repo *repo, const char *branch, const struct vs_
 		      const struct vs_oid *new_head);
 /* Free every watch state of @repo (repo close). */
 void vs__watch_dispose(struct vs_repo *repo);
+
+/*
+ * gc section: retention and garbage collection (gc.c, gc_shallow.c).
+ * The boundary (shallow commits) is cached per backend handle in b->gc and
+ * persisted with config_set("shallow"): hex ids, one per line, as git's
+ * .git/shallow. The write barrier is called by backend.c's dispatch.
+ */
+/* Re-read the boundary from the store (another handle or process may have
+ * collected): history walks call it once before asking vs__shallow_has. */
+int vs__shallow_refresh(struct vs_repo *repo);
+/* True when @id is a boundary commit: walks treat it as having no parents. */
+bool vs__shallow_has(struct vs_repo *repo, const struct vs_oid *id);
+/* The boundary as last loaded (borrowed until the next refresh or set). */
+void vs__shallow_ids(struct vs_repo *repo, const struct vs_oid **ids, size_t *n);
+/* Persist @ids (sorted and deduplicated here) as the boundary and adopt it. */
+int vs__shallow_set(struct vs_repo *repo, struct vs_oid *ids, size_t n);
+/* A collection in progress on @b learns of an object written (and of what it
+ * refers to) or of a ref moved; no-ops otherwise. VS_ENOENT when the object
+ * refers to one the collection already swept. */
+int vs__gc_note_write(struct vs_backend *b, const struct vs_oid *id, enum vs_otype type,
+		      const void *data, size_t len);
+int vs__gc_note_ref(struct vs_backend *b, const struct vs_oid *target);
+/* Free the retention state of @b (backend close). */
+void vs__gc_state_free(struct vs_backend *b);
+
+/*
+ * convert section: conversion between object formats (convert.c). Blobs keep
+ * their bytes, trees their names and modes, commits and tags every byte but
+ * the ids they name. Each converted object is recorded in the id map both
+ * ways (backend idmap ops), in the store not in the git format when it keeps
+ * one, else in the other, else only for the call. SHA-1 gitlinks are kept in
+ * SHA-256 trees zero-extended and truncated back.
+ */
+enum vs__convert_flags {
+	/* Only give objects ids in the target format and record them in the map;
+	 * write no object (a sync builds them on demand from the map). */
+	VS__CONVERT_MAP_ONLY = 1 << 0,
+};
+
+struct vs__convert_opts {
+	unsigned int flags;             /* enum vs__convert_flags */
+	const struct vs_format *format; /* with VS__CONVERT_MAP_ONLY: the (flat) target format */
+	vs_progress_fn *progress;       /* NULL, or called with stage "converting" */
+	void *payload;                  /* for progress */
+};
+
+/*
+ * Convert the @n objects @tips of @src (commits, or objects of any type) and
+ * everything they reach into @dst (@dst NULL with VS__CONVERT_MAP_ONLY);
+ * out[i] receives what tips[i] became. Objects the map holds and @dst has are
+ * skipped with what they reach; the rest is written children first, in
+ * bounded batches. Stores of one format get a byte-for-byte copy (stage
+ * "copying", no map). What progress returns to stop is returned; the batches
+ * committed before stay.
+ */
+int vs__convert_tips(struct vs_oid *out, struct vs_repo *dst, struct vs_repo *src,
+		     const struct vs_oid *tips, size_t n, const struct vs__convert_opts *opts);
+/*
+ * Object @id of format @to rebuilt from the object of @repo that the map of
+ * @repo says it converts to, its hash checked: how sync shows a vs store to
+ * libgit2 as git objects. VS_ENOENT when the map does not know @id.
+ */
+int vs__convert_encode(struct vs_buf *out, enum vs_otype *type, struct vs_repo *repo,
+		       const struct vs_format *to, const struct vs_oid *id);

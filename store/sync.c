@@ -5,7 +5,10 @@
  * temporary directory whose odb also reads our store (an extra odb backend),
  * so the pack builder sends our objects; its refs name our branch heads, so a
  * fetch advertises them as haves. Fetched objects our store lacks are copied
- * in one batch before any branch moves. Only the git format can sync.
+ * children first, in bounded batches, before any branch moves. A store in the
+ * vs format crosses through its id map (convert.c): a push gives the new
+ * commits git ids, and the odb backend builds each git object from the vs
+ * object the map names when libgit2 reads it; a fetch converts what arrived.
  */
 #include <ftw.h>
 #include <git2.h>
@@ -15,7 +18,6 @@
 #include <unistd.h>
 
 #include "backend_git_int.h"
-#include "oidmap.h"
 
 #define REF_HEADS "refs/heads/"
 #define SPEC_MAX 2200
@@ -26,6 +28,7 @@ struct sync_ctx {
 	struct vs_backend *b;
 	const struct vs_sync_opts *opts;
 	git_repository *grepo; /* the git backend's repository, or the scratch one */
+	bool convert;          /* the store is not in the git format: ids go through its map */
 	char *scratch;         /* the scratch directory (removed at the end), or NULL */
 	int stop;              /* what opts->progress returned to stop us */
 	int err;               /* a VS_E* our odb backend met inside libgit2 */
@@ -95,6 +98,11 @@ static int cb_push_ref(const char *refname, const char *status, void *payload)
 	return 0;
 }
 
+static int cb_convert(void *payload, const char *stage, size_t done, size_t total)
+{
+	return progress(payload, stage, done, total);
+}
+
 static void set_callbacks(git_remote_callbacks *cbs, struct sync_ctx *c)
 {
 	cbs->transfer_progress = cb_transfer;
@@ -142,7 +150,11 @@ static int sodb_get(struct sync_odb *s, const git_oid *id, git_object_t *type, s
 		return GIT_EUSER;
 	}
 	vs__oid_from_git(&oid, id);
-	if ((err = vs__backend_obj_read(s->c->b, &oid, &t, buf)) == VS_ENOENT)
+	if (s->c->convert)
+		err = vs__convert_encode(buf, &t, s->c->repo, &vs__format_git, &oid);
+	else
+		err = vs__backend_obj_read(s->c->b, &oid, &t, buf);
+	if (err == VS_ENOENT)
 		return GIT_ENOTFOUND;
 	if (err < 0)
 		return sodb_fail(s, err);
@@ -185,9 +197,11 @@ static int sodb_read_header(size_t *len, git_object_t *type, git_odb_backend *gb
 static int sodb_exists(git_odb_backend *gb, const git_oid *id)
 {
 	struct sync_odb *s = container_of(gb, struct sync_odb, parent);
-	struct vs_oid oid;
+	struct vs_oid oid, to;
 
 	vs__oid_from_git(&oid, id);
+	if (s->c->convert)
+		return vs__backend_idmap_get(s->c->b, &oid, &to) == 0;
 	return vs__backend_obj_exists(s->c->b, &oid) > 0;
 }
 
@@ -213,7 +227,11 @@ static int sodb_foreach(git_odb_backend *gb, git_odb_foreach_cb cb, void *payloa
 {
 	struct sync_odb *s = container_of(gb, struct sync_odb, parent);
 	struct sodb_walk w = { cb, payload, 0 };
-	int err = vs__backend_obj_foreach(s->c->b, sodb_each, &w);
+	int err;
+
+	if (s->c->convert)
+		return 0; /* a vs store's git ids live only in its map */
+	err = vs__backend_obj_foreach(s->c->b, sodb_each, &w);
 
 	if (w.stopped)
 		return w.stopped;
@@ -260,27 +278,40 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 	return remove(path);
 }
 
+/* Ref @ref of the scratch repository names @head (through the map for a vs
+ * store: a head never converted is left out, having no git id). */
+static int scratch_ref(struct sync_ctx *c, const char *ref, const struct vs_oid *head)
+{
+	git_reference *r = NULL;
+	struct vs_oid gid = *head;
+	git_oid id;
+	int err, rc;
+
+	if (c->convert && (err = vs__backend_idmap_get(c->b, head, &gid)) < 0)
+		return err == VS_ENOENT ? 0 : err;
+	if ((err = vs__oid_to_git(&id, &gid)) < 0)
+		return err;
+	if ((rc = git_reference_create(&r, c->grepo, ref, &id, 1, NULL)) < 0)
+		err = sync_fail(c, rc, ref);
+	git_reference_free(r);
+	return err;
+}
+
 /* A ref in the scratch repository for each of our branches: the haves of a fetch. */
 static int scratch_refs(struct sync_ctx *c)
 {
 	struct vs_strarray names = { 0 };
 	char ref[SPEC_MAX];
-	int err, rc;
+	int err;
 
 	if ((err = vs_branch_list(&names, c->repo)) < 0)
 		return err;
 	for (size_t i = 0; i < names.count && !err; i++) {
-		git_reference *r = NULL;
 		struct vs_oid head;
-		git_oid id;
-
-		if ((err = vs_branch_head(&head, c->repo, names.strings[i])) < 0 ||
-		    (err = vs__oid_to_git(&id, &head)) < 0)
+		if ((err = vs_branch_head(&head, c->repo, names.strings[i])) < 0)
 			break;
 		snprintf(ref, sizeof(ref), REF_HEADS "%s", names.strings[i]);
-		if ((rc = git_reference_create(&r, c->grepo, ref, &id, 1, NULL)) < 0)
-			err = sync_fail(c, rc, ref);
-		git_reference_free(r);
+		err = scratch_ref(c, ref, &head);
 	}
 	vs_strarray_dispose(&names);
 	return err;
@@ -315,11 +346,12 @@ static int session_open(struct sync_ctx *c, struct vs_repo *repo, const struct v
 	if (opts && opts->version != VS_SYNC_OPTS_VERSION)
 		return vs_error_set(VS_EINVAL, "vs_sync_opts version %u, expected %u",
 				    opts->version, VS_SYNC_OPTS_VERSION);
-	if (strcmp(vs_repo_format(repo), "git"))
+	c->convert = strcmp(vs_repo_format(repo), "git") != 0;
+	if (c->convert && (!c->b->ops->idmap_get || !c->b->ops->idmap_put))
 		return vs_error_set(VS_ENOTSUP,
-				    "only stores in the git format can sync with git remotes "
-				    "(this one uses '%s')",
-				    vs_repo_format(repo));
+				    "a '%s' store syncs with git through an id map, which the %s "
+				    "backend does not keep",
+				    vs_repo_format(repo), vs_repo_backend_name(repo));
 	if ((err = vs__git2_init()) < 0)
 		return err;
 	if ((c->grepo = vs__backend_git_repository(c->b)))
@@ -402,140 +434,32 @@ static int remote_open(git_remote **out, struct sync_ctx *c, const char *url, gi
 	return 0;
 }
 
-/* Objects a fetch brought that our store lacks, found by walking from the new heads. */
-struct import {
-	struct sync_ctx *c;
-	struct vs_oidmap seen;
-	git_oid *ids;
-	size_t n, cap;
-};
-
-/* *want is true the first time we meet an object our store lacks (then queued). */
-static int import_want(struct import *im, const git_oid *id, bool *want)
+/*
+ * Bring what the scratch repository received into our store: what @heads
+ * reach that the store lacks, copied (or converted, for a vs store) children
+ * first. It is read through a handle of its own on the scratch repository,
+ * whose odb does not include ours.
+ */
+static int import_objects(struct sync_ctx *c, const struct rheads *heads)
 {
-	struct vs_oid oid;
+	struct vs_repo_opts ro = { .version = VS_REPO_OPTS_VERSION,
+				   .flags = VS_REPO_NOCREATE | VS_REPO_READONLY };
+	struct vs__convert_opts o = { .progress = cb_convert, .payload = c };
+	struct vs_oid *ids = vs__calloc(2 * heads->n, sizeof(*ids));
+	struct vs_repo *src = NULL;
+	char uri[4200];
 	int err;
 
-	*want = false;
-	vs__oid_from_git(&oid, id);
-	if (vs__oidmap_has(&im->seen, &oid))
-		return 0;
-	if ((err = vs__oidmap_put(&im->seen, &oid, NULL, NULL)) < 0)
-		return err;
-	if ((err = vs__backend_obj_exists(im->c->b, &oid)) != 0)
-		return err < 0 ? err : 0;
-	if (im->n == im->cap) {
-		size_t cap = im->cap ? 2 * im->cap : 64;
-		git_oid *ids = vs__realloc(im->ids, cap * sizeof(*ids));
-		if (!ids)
-			return vs__enomem();
-		im->ids = ids;
-		im->cap = cap;
+	if (!ids)
+		return vs__enomem();
+	snprintf(uri, sizeof(uri), "git:%s", c->scratch);
+	if ((err = vs_repo_open(&src, uri, &ro)) >= 0) {
+		for (size_t i = 0; i < heads->n; i++)
+			vs__oid_from_git(&ids[i], &heads->v[i].id);
+		err = vs__convert_tips(ids + heads->n, c->repo, src, ids, heads->n, &o);
 	}
-	git_oid_cpy(&im->ids[im->n++], id);
-	*want = true;
-	return 0;
-}
-
-/* A tree we hold is whole (a batch lands whole), so only missing trees are opened. */
-static int import_tree(struct import *im, const git_oid *id)
-{
-	git_tree *tree = NULL;
-	bool want;
-	int err, rc;
-
-	if ((err = import_want(im, id, &want)) < 0 || !want)
-		return err;
-	if ((rc = git_tree_lookup(&tree, im->c->grepo, id)) < 0)
-		return sync_fail(im->c, rc, "reading a fetched tree");
-	for (size_t i = 0; i < git_tree_entrycount(tree) && !err; i++) {
-		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
-		if (git_tree_entry_type(e) == GIT_OBJECT_TREE)
-			err = import_tree(im, git_tree_entry_id(e));
-		else if (git_tree_entry_type(e) == GIT_OBJECT_BLOB)
-			err = import_want(im, git_tree_entry_id(e), &want);
-		/* gitlinks name commits of other repositories: nothing to copy */
-	}
-	git_tree_free(tree);
-	return err;
-}
-
-/* Every commit reachable from @heads but not from our branches, with its trees and blobs. */
-static int import_collect(struct import *im, const struct rheads *heads)
-{
-	git_revwalk *walk = NULL;
-	git_oid id;
-	int err = 0, rc;
-
-	if ((rc = git_revwalk_new(&walk, im->c->grepo)) < 0 ||
-	    (rc = git_revwalk_hide_glob(walk, REF_HEADS "*")) < 0)
-		goto fail;
-	for (size_t i = 0; i < heads->n; i++)
-		if ((rc = git_revwalk_push(walk, &heads->v[i].id)) < 0)
-			goto fail;
-	while (!err && (rc = git_revwalk_next(&id, walk)) == 0) {
-		git_commit *commit = NULL;
-		bool want;
-
-		if ((err = import_want(im, &id, &want)) < 0 || !want)
-			continue;
-		if ((rc = git_commit_lookup(&commit, im->c->grepo, &id)) < 0)
-			goto fail;
-		err = import_tree(im, git_commit_tree_id(commit));
-		git_commit_free(commit);
-	}
-	if (!err && rc != GIT_ITEROVER)
-		goto fail;
-	git_revwalk_free(walk);
-	return err;
-fail:
-	git_revwalk_free(walk);
-	return sync_fail(im->c, rc, "walking the fetched history");
-}
-
-static int import_one(struct import *im, git_odb *odb, const git_oid *id)
-{
-	git_odb_object *obj = NULL;
-	struct vs_oid oid;
-	enum vs_otype type = VS_OBJ_BLOB; /* set below; gcc cannot see it */
-	int err, rc;
-
-	if ((rc = git_odb_read(&obj, odb, id)) < 0)
-		return sync_fail(im->c, rc, "reading a fetched object");
-	vs__oid_from_git(&oid, id);
-	if ((err = vs__otype_from_git(&type, git_odb_object_type(obj))) == 0)
-		err = vs__backend_obj_write(im->c->b, &oid, type, git_odb_object_data(obj),
-					    git_odb_object_size(obj));
-	git_odb_object_free(obj);
-	return err;
-}
-
-/* Copy what the scratch repository received into our store, in one batch. */
-static int import_run(struct sync_ctx *c, const struct rheads *heads)
-{
-	struct import im = { .c = c };
-	git_odb *odb = NULL;
-	int err, rc;
-
-	if ((err = import_collect(&im, heads)) < 0 || !im.n)
-		goto out;
-	if ((rc = git_repository_odb(&odb, c->grepo)) < 0) {
-		err = vs__git2_err(rc, "scratch object database");
-		goto out;
-	}
-	if ((err = vs__backend_batch_begin(c->b)) < 0)
-		goto out;
-	for (size_t i = 0; i < im.n && !err; i++)
-		if (!(err = import_one(&im, odb, &im.ids[i])))
-			err = progress(c, "copying", i + 1, im.n);
-	if (err)
-		vs__backend_batch_abort(c->b);
-	else
-		err = vs__backend_batch_commit(c->b);
-out:
-	git_odb_free(odb);
-	vs__oidmap_dispose(&im.seen);
-	vs_free(im.ids);
+	vs_repo_close(src);
+	vs_free(ids);
 	return err;
 }
 
@@ -569,7 +493,7 @@ static int fetch_heads(struct sync_ctx *c, git_remote *remote, const struct rhea
 	if ((rc = git_remote_download(remote, &specs, &o)) < 0 || c->stop)
 		err = sync_fail(c, rc, "downloading from the remote");
 	else if (c->scratch)
-		err = import_run(c, heads);
+		err = import_objects(c, heads);
 out:
 	for (size_t i = 0; i < specs.count; i++)
 		vs_free(specs.strings[i]);
@@ -594,6 +518,19 @@ static int fetch_run(struct rheads *out, struct sync_ctx *c, const char *url, co
 out:
 	git_remote_free(remote); /* disconnects */
 	return err;
+}
+
+/* A remote head as an id of our store: the same, or what a vs store converted it to. */
+static int rhead_local(struct vs_oid *out, struct sync_ctx *c, const git_oid *id)
+{
+	struct vs_oid gid;
+
+	vs__oid_from_git(&gid, id);
+	if (!c->convert) {
+		*out = gid;
+		return 0;
+	}
+	return vs__backend_idmap_get(c->b, &gid, out);
 }
 
 /* Move local branch @into to a fetched head: a fast-forward, or any move with @force. */
@@ -630,9 +567,9 @@ int vs_sync_fetch(struct vs_oid *out, struct vs_repo *repo, const char *url,
 	    (into && (err = vs_branch_name_check(into)) < 0))
 		return err;
 	if ((err = session_open(&c, repo, opts)) < 0 ||
-	    (err = fetch_run(&heads, &c, url, remote_branch)) < 0)
+	    (err = fetch_run(&heads, &c, url, remote_branch)) < 0 ||
+	    (err = rhead_local(&theirs, &c, &heads.v[0].id)) < 0)
 		goto out;
-	vs__oid_from_git(&theirs, &heads.v[0].id);
 	if (into && (err = move_branch(repo, into, &theirs, opts && opts->force)) < 0)
 		goto out;
 	*out = theirs;
@@ -674,6 +611,25 @@ static int push_rejected(struct sync_ctx *c)
 	return vs_error_set(moved ? VS_ECONFLICT : VS_EBACKEND, "%s", c->rejected);
 }
 
+/*
+ * A vs store gives the branch's commits that the map lacks git ids (ids only:
+ * our odb backend builds each git object from the map as libgit2 reads it),
+ * then names the head in the scratch repository for the refspec.
+ */
+static int push_convert(struct sync_ctx *c, const char *branch, const struct vs_oid *head)
+{
+	struct vs__convert_opts o = { .flags = VS__CONVERT_MAP_ONLY, .format = &vs__format_git,
+				      .progress = cb_convert, .payload = c };
+	char ref[SPEC_MAX];
+	struct vs_oid gid;
+	int err = vs__convert_tips(&gid, NULL, c->repo, head, 1, &o);
+
+	if (err != 0)
+		return err;
+	snprintf(ref, sizeof(ref), REF_HEADS "%s", branch);
+	return scratch_ref(c, ref, head);
+}
+
 static int push_run(struct sync_ctx *c, const char *url, const char *spec)
 {
 	git_remote *remote = NULL;
@@ -700,6 +656,39 @@ out:
 	return err;
 }
 
+static int find_boundary(void *payload, struct vs_commit *c)
+{
+	struct vs_oid *found = payload;
+	if (!vs__shallow_has(vs_commit_repo(c), vs_commit_id(c)))
+		return 0;
+	*found = *vs_commit_id(c);
+	return 1;
+}
+
+/*
+ * libgit2 1.5 knows nothing of shallow history: its pack builder walks past
+ * a boundary commit into parents retention dropped and fails on the first.
+ * Refuse up front, naming the boundary, when the branch reaches one.
+ */
+static int push_shallow_check(struct vs_repo *repo, const char *branch, const struct vs_oid *head)
+{
+	struct vs_oid found = { 0 };
+	char hex[VS_OID_MAXHEXSZ + 1];
+	const struct vs_oid *ids;
+	size_t n;
+	int err;
+
+	if ((err = vs__shallow_refresh(repo)) < 0)
+		return err;
+	vs__shallow_ids(repo, &ids, &n);
+	if (!n || (err = vs_log(repo, head, NULL, find_boundary, &found)) < 0 || !err)
+		return err < 0 ? err : 0;
+	return vs_error_set(VS_ENOTSUP,
+			    "cannot push branch '%s': retention cut its history at commit %s "
+			    "(the boundary), and libgit2 1.5 cannot push shallow history",
+			    branch, vs_oid_tostr(hex, &found));
+}
+
 int vs_sync_push(struct vs_repo *repo, const char *url, const char *branch,
 		 const char *remote_branch, const struct vs_sync_opts *opts)
 {
@@ -712,9 +701,11 @@ int vs_sync_push(struct vs_repo *repo, const char *url, const char *branch,
 	if (!remote_branch)
 		remote_branch = branch;
 	if ((err = vs_branch_name_check(remote_branch)) < 0 ||
-	    (err = vs_branch_head(&head, repo, branch)) < 0)
+	    (err = vs_branch_head(&head, repo, branch)) < 0 ||
+	    (err = push_shallow_check(repo, branch, &head)) < 0)
 		return err;
-	if ((err = session_open(&c, repo, opts)) < 0)
+	if ((err = session_open(&c, repo, opts)) < 0 ||
+	    (c.convert && (err = push_convert(&c, branch, &head)) != 0))
 		goto out;
 	snprintf(spec, sizeof(spec), "%s" REF_HEADS "%s:" REF_HEADS "%s",
 		 opts && opts->force ? "+" : "", branch, remote_branch);
@@ -727,8 +718,6 @@ out:
 int vs_sync_clone(struct vs_repo **out, const char *url, const char *dst_uri,
 		  const struct vs_repo_opts *ropts, const struct vs_sync_opts *opts)
 {
-	struct vs_repo_opts o =
-	    ropts ? *ropts : (struct vs_repo_opts){.version = VS_REPO_OPTS_VERSION};
 	struct vs_strarray names = { 0 };
 	struct rheads heads = { 0 };
 	struct sync_ctx c = { 0 };
@@ -737,12 +726,9 @@ int vs_sync_clone(struct vs_repo **out, const char *url, const char *dst_uri,
 
 	VS_CHECK_ARG(out && url && dst_uri);
 	*out = NULL;
-	/* A clone keeps the remote's ids, so a new store gets the git format. */
-	if (o.format && strcmp(o.format, "git"))
-		return vs_error_set(VS_ENOTSUP, "cannot clone a git remote into the '%s' format",
-				    o.format);
-	o.format = "git";
-	if ((err = vs_repo_open(&repo, dst_uri, &o)) < 0)
+	/* The format asked for, else the backend's default: git keeps the
+	 * remote's ids, vs converts (and maps them). */
+	if ((err = vs_repo_open(&repo, dst_uri, ropts)) < 0)
 		return err;
 	if ((err = vs_branch_list(&names, repo)) < 0)
 		goto out;
@@ -756,8 +742,8 @@ int vs_sync_clone(struct vs_repo **out, const char *url, const char *dst_uri,
 		goto out;
 	for (size_t i = 0; i < heads.n && !err; i++) {
 		struct vs_oid id;
-		vs__oid_from_git(&id, &heads.v[i].id);
-		err = vs_branch_create(repo, heads.v[i].name, &id);
+		if ((err = rhead_local(&id, &c, &heads.v[i].id)) == 0)
+			err = vs_branch_create(repo, heads.v[i].name, &id);
 	}
 	if (!err) {
 		*out = repo;

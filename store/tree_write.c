@@ -73,6 +73,8 @@ static int io_write(void *ctx, const struct vs_oid *id, enum vs_otype type, cons
 	return vs__backend_obj_write(repo->backend, id, type, data, len);
 }
 
+
+
 static int tree_encode(struct vs_tree *t, struct vs__write_log *log, int depth);
 
 /* tree_encode for a split node: its buckets first, then the node itself. */

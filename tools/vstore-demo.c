@@ -77,8 +77,9 @@ static int print_delta(void *payload, const struct vs_delta *d)
 int main(int argc, char **argv)
 {
 	char dir[4096] = "", uri[4200], git_uri[4200], hex[VS_OID_MAXHEXSZ + 1];
+	char git_hex[VS_OID_MAXHEXSZ + 1];
 	struct vs_repo *repo, *git;
-	struct vs_oid head, prev, who;
+	struct vs_oid head, prev, who, git_head;
 	struct vs_buf val = VS_BUF_INIT;
 	struct vs_check_stats st;
 
@@ -145,10 +146,13 @@ int main(int argc, char **argv)
 
 	snprintf(git_uri, sizeof(git_uri), "git:%s/history.git", dir);
 	CHECK(vs_repo_open(&git, git_uri, NULL), git_uri);
+	/* From the vs format (LMDB's default) this converts: same history, git ids. */
 	CHECK(vs_repo_copy(git, repo, NULL, NULL), "export");
+	CHECK(vs_branch_head(&git_head, git, "main"), "head");
 	printf("exported to %s; try:\n  git --git-dir=%s/history.git log --stat main\n",
 	       git_uri, dir);
-	printf("head %s\n", vs_oid_tostr(hex, &head));
+	printf("head %s\n     %s in git\n", vs_oid_tostr(hex, &head),
+	       vs_oid_tostr(git_hex, &git_head));
 	vs_buf_release(&val);
 	vs_repo_close(git);
 	vs_repo_close(repo);

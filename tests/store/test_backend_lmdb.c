@@ -587,7 +587,7 @@ static void test_settings_persist_and_stats_are_computed(void **state)
 	struct vs_backend *b = store_open(f->path, 0, 0);
 	struct vs_buf out = VS_BUF_INIT;
 
-	assert_string_equal(b->default_format, "git");
+	assert_string_equal(b->default_format, "vs");
 	assert_vs_err(VS_ENOENT, b->ops->config_get(b, "format", &out));
 	assert_vs_ok(b->ops->config_set(b, "format", "git"));
 	assert_vs_err(VS_EINVAL, b->ops->config_set(b, "stat.bytes_used", "1"));

@@ -254,6 +254,8 @@ static void remote_from_plain_git(struct fixture *f)
 
 static void clone_into(struct fixture *f, const char *backend)
 {
+	/* The git format keeps the remote's ids (LMDB's default, vs, converts). */
+	struct vs_repo_opts git = { .version = VS_REPO_OPTS_VERSION, .format = "git" };
 	char uri[4400];
 	struct vs_repo *repo = NULL, *again = NULL;
 	struct vs_strarray names = { 0 };
@@ -264,7 +266,7 @@ static void clone_into(struct fixture *f, const char *backend)
 		snprintf(uri, sizeof(uri), "mem:");
 	else
 		snprintf(uri, sizeof(uri), "%s:%s/clone-%s", backend, f->dir, backend);
-	assert_vs_ok(vs_sync_clone(&repo, f->url, uri, NULL, NULL));
+	assert_vs_ok(vs_sync_clone(&repo, f->url, uri, &git, NULL));
 	assert_string_equal(vs_repo_format(repo), "git");
 	assert_vs_ok(vs_branch_list(&names, repo));
 	assert_int_equal(names.count, 2);
@@ -287,7 +289,7 @@ static void clone_into(struct fixture *f, const char *backend)
 	if (strcmp(backend, "mem")) {
 		vs_repo_close(repo);
 		repo = NULL;
-		assert_vs_err(VS_EEXIST, vs_sync_clone(&again, f->url, uri, NULL, NULL));
+		assert_vs_err(VS_EEXIST, vs_sync_clone(&again, f->url, uri, &git, NULL));
 		assert_null(again);
 	}
 	vs_repo_close(repo);
@@ -499,8 +501,19 @@ static void test_daemon_push_clone_fetch_and_conflict(void **state)
 
 	want = put(a, "main", "local/domain/3/name", "three", 1700000200);
 	assert_vs_ok(vs_sync_push(a, f->url, "main", NULL, NULL));
+	/* b is in LMDB's default format, vs: fetches convert, pushes map back. */
+	assert_string_equal(vs_repo_format(b), "vs");
 	assert_vs_ok(vs_sync_fetch(&got, b, f->url, "main", "main", NULL));
-	assert_true(vs_oid_equal(&got, &want));
+	assert_value(b, "main", "local/domain/3/name", "three");
+	assert_vs_ok(vs_branch_create(b, "fromvs", &got));
+	put(b, "fromvs", "local/domain/7/name", "seven", 1700000250);
+	assert_vs_ok(vs_sync_push(b, f->url, "fromvs", NULL, NULL));
+	char *seven = vst_sh_out("git --git-dir='%s' log --format=%%s -1 fromvs^ && "
+				 "git --git-dir='%s' show fromvs:local/domain/7/name",
+				 f->bare, f->bare);
+	assert_non_null(seven);
+	assert_string_equal(seven, "three\nseven");
+	free(seven);
 	assert_vs_ok(vs_sync_pull(&got, c, f->url, "main", NULL, NULL, NULL, NULL));
 	assert_true(vs_oid_equal(&got, &want));
 	assert_value(c, "main", "local/domain/3/name", "three");

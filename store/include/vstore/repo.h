@@ -70,8 +70,17 @@ typedef int vs_progress_fn(void *payload, const char *stage, size_t done, size_t
 
 /**
  * Copy every ref of @p src and every object reachable from them into @p dst,
- * byte for byte (same format, same ids). Objects @p dst has are skipped.
- * @return 0, VS_EINVAL when the formats differ.
+ * byte for byte (same format, same ids); objects @p dst has are skipped.
+ * Between the git and vs formats objects are converted instead: the same
+ * paths, values, modes, authors, messages and parents under other ids, each
+ * ref then naming what its target became. The id map (kept by the store not
+ * in the git format, when its backend keeps one) records every converted
+ * object both ways, so converting again after one more commit converts only
+ * that commit and what it changed, and git -> vs -> git gives back the
+ * original ids. A SHA-1 gitlink is kept zero-extended in a vs tree.
+ * Progress stages: "counting" and "writing" (same format), "converting".
+ * @return 0, VS_ENOTSUP (a commit git would not write back byte for byte,
+ * a SHA-256 gitlink, or history cut by retention before it was converted).
  */
 VS_EXTERN int vs_repo_copy(struct vs_repo *dst, struct vs_repo *src,
 			   vs_progress_fn *progress, void *payload);

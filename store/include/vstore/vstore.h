@@ -12,6 +12,7 @@
 #include "common.h"
 #include "diff.h"
 #include "errors.h"
+#include "gc.h"
 #include "history.h"
 #include "merge.h"
 #include "oid.h"

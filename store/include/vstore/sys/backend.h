@@ -53,10 +53,29 @@ struct vs_backend_ops {
 	/** Every stored object, in no particular order (optional). */
 	int (*obj_foreach)(struct vs_backend *b, vs_oid_fn *cb, void *payload);
 	/**
+	 * Up to @p max stored ids greater than @p after (NULL: from the least)
+	 * in vs_oid_cmp() order, into @p out, their count in *@p n; fewer than
+	 * @p max means the end (optional: garbage collection enumerates objects
+	 * through it in bounded steps, else through one obj_foreach).
+	 */
+	int (*obj_list)(struct vs_backend *b, const struct vs_oid *after, struct vs_oid *out,
+			size_t max, size_t *n);
+	/**
 	 * Delete object @p id (optional; garbage collection needs it). Deleting
 	 * a missing object succeeds. Inside a batch it lands with the batch.
+	 * @return 0, or 1 when the object stays because this backend cannot
+	 * delete it where it lies (git: inside a pack).
 	 */
 	int (*obj_delete)(struct vs_backend *b, const struct vs_oid *id);
+	/**
+	 * Give back the space of deleted objects, a bounded amount of work per
+	 * call: at most @p budget records moved or storage units released, in
+	 * one atomic step (optional: for backends whose deletes leave space
+	 * behind, as LMDB's log does). Adds the bytes released to *@p freed
+	 * and the records rewritten to *@p moved. Call outside a batch.
+	 * @return 1 while work remains, 0 when done.
+	 */
+	int (*compact_step)(struct vs_backend *b, size_t budget, uint64_t *freed, size_t *moved);
 
 	/** Start an atomic batch of writes (batches do not nest). */
 	int (*batch_begin)(struct vs_backend *b);
@@ -102,12 +121,16 @@ struct vs_backend_stats {
 	uint64_t obj_reads, obj_writes, obj_exists, batches, ref_reads, ref_updates;
 };
 
+struct vs_gc_state;
+
 /** The base every backend embeds first. */
 struct vs_backend {
 	const struct vs_backend_ops *ops; /**< read-only table shared by instances */
 	const char *default_format;       /**< format for a new store: "git" */
 	bool readonly;                    /**< opened with VS_REPO_READONLY */
 	struct vs_backend_stats stats;    /**< maintained by the core, not the backend */
+	struct vs_gc_state *gc;           /**< the core's retention state (boundary, collection
+					       in progress); backends leave it NULL */
 };
 
 /** Open an in-memory backend (empty). @return 0, VS_ENOMEM. */
