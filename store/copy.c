@@ -21,8 +21,10 @@ struct missing {
 
 struct copy {
 	struct vs_repo *dst, *src;
-	struct vs_oidmap seen;
-	struct missing *order; /* missing objects, referrers before referents */
+	struct vs_oidmap seen;   /* id -> STARTED or DONE */
+	struct missing *stack;   /* objects to visit (may repeat) */
+	size_t depth, stack_cap;
+	struct missing *order;   /* missing objects, each after all it refers to */
 	size_t n, cap;
 	struct vs_buf raw;
 	vs_progress_fn *progress;
@@ -30,25 +32,36 @@ struct copy {
 	bool cut; /* the object being read is a boundary commit of the source */
 };
 
+/* Visit states in c->seen (absent: not visited yet). */
+#define STARTED ((void *)1)
+#define DONE ((void *)2)
+
+static int grow(struct missing **v, size_t *cap, size_t n)
+{
+	if (n < *cap)
+		return 0;
+	size_t ncap = *cap ? *cap * 2 : 1024;
+	struct missing *nv = vs__realloc(*v, ncap * sizeof(*nv));
+	if (!nv)
+		return vs__enomem();
+	*v = nv;
+	*cap = ncap;
+	return 0;
+}
+
+/* Schedule @id for a visit unless it was visited or the destination has it. */
 static int note(void *payload, const struct vs_oid *id, enum vs_otype type)
 {
 	struct copy *c = payload;
 	int err;
+
 	if (vs__oidmap_has(&c->seen, id))
 		return 0;
-	if ((err = vs__oidmap_put(&c->seen, id, NULL, NULL)) < 0)
-		return err;
 	if ((err = vs__backend_obj_exists(c->dst->backend, id)) != 0)
-		return err < 0 ? err : 0;
-	if (c->n == c->cap) {
-		size_t ncap = c->cap ? c->cap * 2 : 1024;
-		struct missing *no = vs__realloc(c->order, ncap * sizeof(*no));
-		if (!no)
-			return vs__enomem();
-		c->order = no;
-		c->cap = ncap;
-	}
-	c->order[c->n++] = (struct missing){ *id, type };
+		return err < 0 ? err : vs__oidmap_put(&c->seen, id, DONE, NULL);
+	if ((err = grow(&c->stack, &c->stack_cap, c->depth)) < 0)
+		return err;
+	c->stack[c->depth++] = (struct missing){ *id, type };
 	return 0;
 }
 
@@ -60,23 +73,42 @@ static int note_below(void *payload, const struct vs_oid *id, enum vs_otype type
 	return note(c, id, type);
 }
 
-/* Find what @dst lacks: breadth first from the refs; values need not be read. */
+/*
+ * Find what @dst lacks, depth first from the refs, and order it so that every
+ * object comes after all it refers to (a post-order): written in that order,
+ * in several batches, an interrupted copy never leaves an object whose
+ * children are missing. A stack entry whose object is already visited is
+ * skipped, so an object scheduled early but reached again below a later one
+ * is finished there first. Values need not be read.
+ */
 static int discover(struct copy *c)
 {
 	const struct vs_format *f = c->src->format;
 	enum vs_otype type;
 	int err = 0;
 
-	for (size_t i = 0; i < c->n && err >= 0; i++) {
-		struct missing m = c->order[i];
-		if (m.type == VS_OBJ_BLOB)
-			continue;
-		if ((err = vs__backend_obj_read(c->src->backend, &m.id, &type, &c->raw)) < 0)
-			break;
-		c->cut = type == VS_OBJ_COMMIT && vs__shallow_has(c->src, &m.id);
-		err = f->obj_refs(f, type, c->raw.ptr, c->raw.size, note_below, c);
-		if (err >= 0 && c->progress && i % 4096 == 0)
-			err = c->progress(c->payload, "counting", i, c->n);
+	while (c->depth && err == 0) {
+		struct missing m = c->stack[c->depth - 1];
+		void *state = vs__oidmap_get(&c->seen, &m.id);
+
+		if (state == DONE) {
+			c->depth--;
+		} else if (state == STARTED || m.type == VS_OBJ_BLOB) {
+			c->depth--;
+			if ((err = vs__oidmap_put(&c->seen, &m.id, DONE, NULL)) < 0 ||
+			    (err = grow(&c->order, &c->cap, c->n)) < 0)
+				break;
+			c->order[c->n++] = m;
+		} else {
+			/* First visit: its references go above it, so they finish first. */
+			if ((err = vs__oidmap_put(&c->seen, &m.id, STARTED, NULL)) < 0 ||
+			    (err = vs__backend_obj_read(c->src->backend, &m.id, &type, &c->raw)) < 0)
+				break;
+			c->cut = type == VS_OBJ_COMMIT && vs__shallow_has(c->src, &m.id);
+			err = f->obj_refs(f, type, c->raw.ptr, c->raw.size, note_below, c);
+			if (err >= 0 && c->progress && c->n % 4096 == 0)
+				err = c->progress(c->payload, "counting", c->n, c->n);
+		}
 	}
 	return err;
 }
@@ -87,11 +119,11 @@ static int write_all(struct copy *c)
 	enum vs_otype type;
 	int err = 0;
 
-	for (size_t done = 0; done < c->n && err >= 0;) {
+	for (size_t done = 0; done < c->n && err == 0;) {
 		if ((err = vs__backend_batch_begin(b)) < 0)
 			break;
 		for (size_t k = 0; k < BATCH_OBJECTS && done < c->n && err >= 0; k++, done++) {
-			const struct vs_oid *id = &c->order[c->n - 1 - done].id;
+			const struct vs_oid *id = &c->order[done].id;
 			if ((err = vs__backend_obj_read(c->src->backend, id, &type, &c->raw)) >= 0)
 				err = vs__backend_obj_write(b, id, type, c->raw.ptr, c->raw.size);
 		}
@@ -234,15 +266,17 @@ int vs_repo_copy(struct vs_repo *dst, struct vs_repo *src, vs_progress_fn *progr
 	VS_CHECK_ARG(dst && src && dst != src);
 	if (strcmp(dst->format->name, src->format->name))
 		return copy_converted(&c);
-	if ((err = vs__shallow_refresh(src)) < 0 ||
-	    (err = vs__backend_ref_list(src->backend, "refs/", note_ref, &c)) < 0 ||
-	    (err = discover(&c)) < 0 || (err = write_all(&c)) < 0 ||
-	    (err = copy_boundary(dst, src)) < 0)
+	/* A progress callback's non-zero answer stops the copy and is returned. */
+	if ((err = vs__shallow_refresh(src)) != 0 ||
+	    (err = vs__backend_ref_list(src->backend, "refs/", note_ref, &c)) != 0 ||
+	    (err = discover(&c)) != 0 || (err = write_all(&c)) != 0 ||
+	    (err = copy_boundary(dst, src)) != 0)
 		goto out;
 	err = vs__backend_ref_list(src->backend, "refs/", copy_ref, &c);
 out:
 	vs__oidmap_dispose(&c.seen);
 	vs_free(c.order);
+	vs_free(c.stack);
 	vs_buf_release(&c.raw);
 	return err;
 }
