@@ -26,37 +26,18 @@
 #include "vstore/sys/backend.h"
 #include "vstore/vstore.h"
 
+#define BENCH_NAME "bench_scale"
+#include "bench_util.h"
+
 struct figures {
 	double commit_us, bytes, read_us, diff_us, mem_read_us;
 };
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void die(const char *what)
-{
-	const struct vs_error *e = vs_error_last();
-	fprintf(stderr, "bench_scale: %s: %s (%s)\n", what, e->message, vs_err_name(e->code));
-	exit(1);
-}
-
-#define CHECK(x, what)          \
-	do {                    \
-		if ((x) < 0)    \
-			die(what); \
-	} while (0)
-
 static uint64_t rng = 0x853c49e6748fea9bull;
+
 static uint64_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return bench_rnd(&rng);
 }
 
 static struct vs_repo *open_with(const char *dir, const char *name, const struct vs_repo_opts *o)
@@ -137,7 +118,7 @@ static void measure(struct figures *f, struct vs_repo *repo, struct vs_repo *col
 	vs_commit_free(c);
 	ids[0] = head;
 	uint64_t before = bytes_used(repo);
-	double t0 = now();
+	double t0 = bench_now();
 	for (size_t i = 0; i < ncommits; i++) {
 		snprintf(path, sizeof(path), "d/k%" PRIu64, rnd() % fanout);
 		snprintf(val, sizeof(val), "write-%zu", i);
@@ -147,35 +128,35 @@ static void measure(struct figures *f, struct vs_repo *repo, struct vs_repo *col
 		t = n;
 		CHECK(vs_branch_commit(&ids[i + 1], repo, "main", &ids[i], t, &o), "commit");
 	}
-	f->commit_us = (now() - t0) * 1e6 / (double)ncommits;
+	f->commit_us = (bench_now() - t0) * 1e6 / (double)ncommits;
 	f->bytes = (double)(bytes_used(repo) - before) / (double)ncommits;
 
 	for (size_t i = 0; i < nreads; i++) { /* warm: the tree holds what it read */
 		snprintf(path, sizeof(path), "d/k%" PRIu64, rnd() % fanout);
 		CHECK(vs_tree_get(&v, t, path), "get");
 	}
-	t0 = now();
+	t0 = bench_now();
 	for (size_t i = 0; i < nreads; i++) {
 		snprintf(path, sizeof(path), "d/k%" PRIu64, rnd() % fanout);
 		CHECK(vs_tree_get(&v, t, path), "get");
 	}
-	f->mem_read_us = (now() - t0) * 1e6 / (double)nreads;
+	f->mem_read_us = (bench_now() - t0) * 1e6 / (double)nreads;
 
 	/* From the store: every read loads its path (fewer reads: git's are slow). */
 	size_t ncold = nreads / 50 ? nreads / 50 : 1;
-	t0 = now();
+	t0 = bench_now();
 	for (size_t i = 0; i < ncold; i++) {
 		snprintf(path, sizeof(path), "d/k%" PRIu64, rnd() % fanout);
 		CHECK(vs_read_at(&v, cold, &ids[ncommits], path), "read at");
 	}
-	f->read_us = (now() - t0) * 1e6 / (double)ncold;
+	f->read_us = (bench_now() - t0) * 1e6 / (double)ncold;
 
 	size_t deltas = 0;
-	t0 = now();
+	t0 = bench_now();
 	for (size_t i = 0; i < ncommits; i++)
 		CHECK(vs_diff_commits(repo, &ids[i], &ids[i + 1], NULL, count_delta, &deltas),
 		      "diff");
-	f->diff_us = (now() - t0) * 1e6 / (double)ncommits;
+	f->diff_us = (bench_now() - t0) * 1e6 / (double)ncommits;
 	if (deltas > ncommits)
 		fprintf(stderr, "bench_scale: %zu deltas for %zu single-key commits\n", deltas,
 			ncommits);

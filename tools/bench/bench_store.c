@@ -24,6 +24,9 @@
 #include "vstore/sys/backend.h"
 #include "vstore/vstore.h"
 
+#define BENCH_NAME "bench_store"
+#include "bench_util.h"
+
 #define FANOUT 7
 #define DEPTH 6
 
@@ -38,33 +41,11 @@ struct commit_objs {
 	size_t n;
 };
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void die(const char *what)
-{
-	const struct vs_error *e = vs_error_last();
-	fprintf(stderr, "bench_store: %s: %s (%s)\n", what, e->message, vs_err_name(e->code));
-	exit(1);
-}
-
-#define CHECK(x, what)          \
-	do {                    \
-		if ((x) < 0)    \
-			die(what); \
-	} while (0)
-
 static uint64_t rng = 88172645463325252ull;
+
 static uint64_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return bench_rnd(&rng);
 }
 
 static void key_path(char *out, size_t n, uint64_t k)
@@ -195,7 +176,7 @@ static void raw_lmdb(struct result *r, const char *dir, struct vs_repo *repo,
 		exit(1);
 	}
 	vs_buf_release(&pl.raw);
-	double t0 = now();
+	double t0 = bench_now();
 	for (size_t i = 0; i < n; i++) {
 		mdb_txn_begin(env, NULL, 0, &txn);
 		for (size_t k = 0; k < cos[i].n; k++) {
@@ -215,12 +196,12 @@ static void raw_lmdb(struct result *r, const char *dir, struct vs_repo *repo,
 			exit(1);
 		}
 	}
-	r->raw_commits_s = (double)n / (now() - t0);
+	r->raw_commits_s = (double)n / (bench_now() - t0);
 	/* Reads: one renewed read transaction per get, as any per-call API must. */
 	mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
 	mdb_txn_reset(txn);
 	volatile size_t sink = 0;
-	t0 = now();
+	t0 = bench_now();
 	for (size_t i = 0; i < nreads; i++) {
 		MDB_val key = { vs_oid_size(reads[i].type), reads[i].id }, val;
 		mdb_txn_renew(txn);
@@ -234,7 +215,7 @@ static void raw_lmdb(struct result *r, const char *dir, struct vs_repo *repo,
 		free(copy);
 		mdb_txn_reset(txn);
 	}
-	r->raw_reads_s = (double)nreads / (now() - t0);
+	r->raw_reads_s = (double)nreads / (bench_now() - t0);
 	(void)sink;
 	mdb_txn_abort(txn);
 	mdb_env_close(env);
@@ -257,7 +238,7 @@ static void raw_git(struct result *r, const char *dir, struct commit_objs *cos, 
 		fprintf(stderr, "bench_store: raw git init failed\n");
 		exit(1);
 	}
-	double t0 = now();
+	double t0 = bench_now();
 	for (size_t i = 0; i < n; i++) {
 		git_oid oid;
 		git_reference *ref;
@@ -268,7 +249,7 @@ static void raw_git(struct result *r, const char *dir, struct commit_objs *cos, 
 		if (git_reference_create(&ref, repo, "refs/heads/main", &oid, 1, NULL) == 0)
 			git_reference_free(ref);
 	}
-	r->raw_commits_s = (double)n / (now() - t0);
+	r->raw_commits_s = (double)n / (bench_now() - t0);
 	git_odb_free(odb);
 	git_repository_free(repo);
 	snprintf(path, sizeof(path), "%s/store", dir);
@@ -276,7 +257,7 @@ static void raw_git(struct result *r, const char *dir, struct commit_objs *cos, 
 		fprintf(stderr, "bench_store: cannot open %s\n", path);
 		exit(1);
 	}
-	t0 = now();
+	t0 = bench_now();
 	for (size_t i = 0; i < nreads; i++) {
 		git_odb_object *o;
 		git_oid oid;
@@ -287,7 +268,7 @@ static void raw_git(struct result *r, const char *dir, struct commit_objs *cos, 
 		}
 		git_odb_object_free(o);
 	}
-	r->raw_reads_s = (double)nreads / (now() - t0);
+	r->raw_reads_s = (double)nreads / (bench_now() - t0);
 	git_odb_free(odb);
 	git_repository_free(repo);
 }
@@ -330,7 +311,7 @@ static void bench(const char *backend, const char *base, size_t ncommits, size_t
 
 	struct vs_oid *ids = calloc(ncommits, sizeof(*ids));
 	char (*paths)[64] = calloc(ncommits, 64);
-	double t0 = now();
+	double t0 = bench_now();
 	for (size_t i = 0; i < ncommits; i++) {
 		key_path(paths[i], 64, rnd() % keys);
 		snprintf(val, sizeof(val), "write-%zu", i);
@@ -341,7 +322,7 @@ static void bench(const char *backend, const char *base, size_t ncommits, size_t
 		CHECK(vs_branch_commit(&ids[i], repo, "main", &head, t, &o), "commit");
 		head = ids[i];
 	}
-	r.commits_s = (double)ncommits / (now() - t0);
+	r.commits_s = (double)ncommits / (bench_now() - t0);
 	r.bytes_commit = (double)(storage_bytes(repo, dir) - before) / (double)ncommits;
 
 	/* The objects each commit added, for the raw replay and the raw byte count. */
@@ -370,15 +351,15 @@ static void bench(const char *backend, const char *base, size_t ncommits, size_t
 		for (size_t i = 0; i < nreads; i++)
 			key_path(rpaths[i], 64, rnd() % keys);
 		/* First touch: every read loads its nodes and value from the backend. */
-		t0 = now();
+		t0 = bench_now();
 		for (size_t i = 0; i < nreads; i++)
 			CHECK(vs_tree_get(&v, t, rpaths[(i * 7919) % nreads]), "get");
-		r.cold_reads_s = (double)nreads / (now() - t0);
+		r.cold_reads_s = (double)nreads / (bench_now() - t0);
 		/* Steady state: the tree now holds what it read, as a daemon's does. */
-		t0 = now();
+		t0 = bench_now();
 		for (size_t i = 0; i < nreads; i++)
 			CHECK(vs_tree_get(&v, t, rpaths[i]), "get");
-		r.reads_s = (double)nreads / (now() - t0);
+		r.reads_s = (double)nreads / (bench_now() - t0);
 		/* The raw side reads the very same values, by id. */
 		for (size_t i = 0; i < nreads; i++) {
 			struct vs_tree_stat st;
