@@ -3,7 +3,9 @@
  * A set of object ids of one type, for garbage collection's marks: open
  * addressing with the raw id bytes packed back to back and a bitmap of used
  * slots, ~36 bytes per SHA-1 id (vs_oidmap needs ~100), no deletion. Ids are
- * uniform hashes, so their first bytes are the hash.
+ * uniform hashes, so their first bytes are the hash. Growing moves the old
+ * table a few slots per insertion, so no insertion pays for rehashing a
+ * million ids at once (a GC step must stay short).
  */
 #ifndef VSTORE_IDSET_H
 #define VSTORE_IDSET_H
@@ -14,13 +16,20 @@
 
 #include "vstore/oid.h"
 
-struct vs_idset {
+/* One open-addressing table. */
+struct vs_idtab {
 	unsigned char *keys; /* cap * isz bytes */
 	uint64_t *used;      /* one bit per slot */
 	size_t cap;          /* power of two, or 0 */
-	size_t count;
-	size_t isz;          /* bytes of an id */
-	unsigned char type;  /* enum vs_oid_type of every member */
+};
+
+struct vs_idset {
+	struct vs_idtab now;  /* where ids are added */
+	struct vs_idtab old;  /* being moved into now while old.cap != 0 */
+	size_t moved;         /* slots of old already moved */
+	size_t count;         /* ids in both tables */
+	size_t isz;           /* bytes of an id */
+	unsigned char type;   /* enum vs_oid_type of every member */
 };
 
 /* An empty set of ids of @type. */

@@ -92,7 +92,6 @@ int vs__git2_err(int rc, const char *what);
 /* Initialise libgit2 once per process (thread-safe). */
 int vs__git2_init(void);
 
-#endif
 
 /* cache.c: a bounded two-generation cache of refcounted objects by id. */
 struct vs__cache {
@@ -222,3 +221,5 @@ int vs__convert_tips(struct vs_oid *out, struct vs_repo *dst, struct vs_repo *sr
  */
 int vs__convert_encode(struct vs_buf *out, enum vs_otype *type, struct vs_repo *repo,
 		       const struct vs_format *to, const struct vs_oid *id);
+
+#endif

@@ -73,6 +73,8 @@ struct totals {
 	uint64_t freed, swept_bytes;
 	double step_max, step_sum;
 	size_t steps, slow; /* steps over 5 ms */
+	double commit_max;  /* the same for commits, to tell GC from the disk */
+	size_t commit_slow;
 };
 
 static void add_cycle(struct totals *t, const struct vs_gc_stats *st)
@@ -153,7 +155,12 @@ static void run(const struct run *r, struct vs_repo *repo)
 		CHECK(vs_tree_set(&nt, t, path, val, strlen(val)), "set");
 		vs_tree_free(t);
 		t = nt;
+		double c0 = now();
 		CHECK(vs_branch_commit(&head, repo, "main", i ? &head : NULL, t, &co), "commit");
+		c0 = now() - c0;
+		tot.commit_slow += c0 > 0.005;
+		if (c0 > tot.commit_max)
+			tot.commit_max = c0;
 		if (++since >= r->every || gc) {
 			if (!gc)
 				since = 0; /* counted from a collection's start */
@@ -176,8 +183,10 @@ static void run(const struct run *r, struct vs_repo *repo)
 	       "%.1f MiB of log released, %zu objects reachable at the last\n",
 	       tot.cycles, tot.swept, (double)tot.swept_bytes / 1048576.0, tot.moved,
 	       (double)tot.freed / 1048576.0, tot.marked);
-	printf("gc steps: %zu, mean %.3f ms, max %.3f ms, %zu over 5 ms\n", tot.steps,
-	       tot.step_sum / (double)tot.steps * 1e3, tot.step_max * 1e3, tot.slow);
+	printf("gc steps: %zu, mean %.3f ms, max %.3f ms, %zu over 5 ms; commits: max %.3f ms, "
+	       "%zu over 5 ms\n",
+	       tot.steps, tot.step_sum / (double)tot.steps * 1e3, tot.step_max * 1e3, tot.slow,
+	       tot.commit_max * 1e3, tot.commit_slow);
 	vs_gc_free(gc);
 	vs_tree_free(t);
 }
