@@ -17,14 +17,14 @@
 #define PROGRESS_STEP 256
 
 /* An object to convert; in the plan's stack, expanded once its children were pushed. */
-struct todo {
+struct visit {
 	struct vs_oid id;
 	enum vs_otype type; /* 0 while unknown (a tip) */
 	bool expanded;
 };
 
-struct todos {
-	struct todo *v;
+struct visits {
+	struct visit *v;
 	size_t n, cap;
 };
 
@@ -49,17 +49,17 @@ struct convert {
 	struct vs_buf raw, enc;
 };
 
-static int todo_push(struct todos *t, const struct vs_oid *id, enum vs_otype type)
+static int visit_push(struct visits *t, const struct vs_oid *id, enum vs_otype type)
 {
 	if (t->n == t->cap) {
 		size_t ncap = t->cap ? 2 * t->cap : 256;
-		struct todo *nv = vs__realloc(t->v, ncap * sizeof(*nv));
+		struct visit *nv = vs__realloc(t->v, ncap * sizeof(*nv));
 		if (!nv)
 			return vs__enomem();
 		t->v = nv;
 		t->cap = ncap;
 	}
-	t->v[t->n++] = (struct todo){ *id, type, false };
+	t->v[t->n++] = (struct visit){ *id, type, false };
 	return 0;
 }
 
@@ -356,7 +356,7 @@ static int tag_translate(struct vs_buf *out, struct convert *cv, const struct vs
 }
 
 struct plan {
-	struct todos stack, order;
+	struct visits stack, order;
 	struct vs_oidmap seen;
 	bool cut; /* the commit being expanded is a retention boundary of the source */
 };
@@ -365,7 +365,7 @@ static int plan_push(struct plan *p, const struct vs_oid *id, enum vs_otype type
 {
 	if (p->cut && type == VS_OBJ_COMMIT)
 		return 0; /* the source dropped it */
-	return vs__oidmap_has(&p->seen, id) ? 0 : todo_push(&p->stack, id, type);
+	return vs__oidmap_has(&p->seen, id) ? 0 : visit_push(&p->stack, id, type);
 }
 
 static int plan_ref(void *payload, const struct vs_oid *id, enum vs_otype type)
@@ -391,7 +391,7 @@ static int expand_dir(struct plan *p, struct convert *cv, const struct vs_oid *i
 /* Push the objects stack entry @k refers to; learns its type if unknown. */
 static int expand(struct plan *p, struct convert *cv, size_t k)
 {
-	struct todo t = p->stack.v[k];
+	struct visit t = p->stack.v[k];
 	const struct vs_format *sf = cv->src->format;
 	struct vs_format_commit c;
 	struct vs_oid target;
@@ -437,13 +437,13 @@ static int plan_run(struct plan *p, struct convert *cv, const struct vs_oid *tip
 	int err = 0;
 
 	for (size_t i = n; i-- > 0 && err >= 0;)
-		err = todo_push(&p->stack, &tips[i], 0);
+		err = visit_push(&p->stack, &tips[i], 0);
 	while (p->stack.n && err >= 0) {
 		size_t k = p->stack.n - 1;
-		struct todo *t = &p->stack.v[k];
+		struct visit *t = &p->stack.v[k];
 
 		if (t->expanded) {
-			err = todo_push(&p->order, &t->id, t->type);
+			err = visit_push(&p->order, &t->id, t->type);
 			p->stack.n--;
 		} else if (vs__oidmap_has(&p->seen, &t->id)) {
 			p->stack.n--;
@@ -509,7 +509,7 @@ out:
 	return err;
 }
 
-static int convert_one(struct vs_oid *out, struct convert *cv, const struct todo *t)
+static int convert_one(struct vs_oid *out, struct convert *cv, const struct visit *t)
 {
 	enum vs_otype type = t->type;
 	const struct vs_buf *data = &cv->raw;
@@ -537,7 +537,7 @@ static int convert_one(struct vs_oid *out, struct convert *cv, const struct todo
 }
 
 /* Convert the planned objects in order, in bounded batches. */
-static int convert_all(struct convert *cv, const struct todos *order)
+static int convert_all(struct convert *cv, const struct visits *order)
 {
 	const struct vs__convert_opts *o = cv->opts;
 	struct vs_oid to;
