@@ -98,7 +98,11 @@ struct vs_backend_ops {
 	/** Every ref whose name starts with @p prefix, sorted by name. */
 	int (*ref_list)(struct vs_backend *b, const char *prefix, vs_ref_fn *cb, void *payload);
 
-	/** Read a store setting ("format"). VS_ENOENT if unset (optional). */
+	/**
+	 * Read a store setting: "format", "shallow" (the retention boundary, hex
+	 * ids one per line; the git backend keeps it in git's shallow file).
+	 * VS_ENOENT if unset (optional).
+	 */
 	int (*config_get)(struct vs_backend *b, const char *key, struct vs_buf *out);
 	/** Write a store setting (optional). */
 	int (*config_set)(struct vs_backend *b, const char *key, const char *value);
@@ -126,7 +130,7 @@ struct vs_gc_state;
 /** The base every backend embeds first. */
 struct vs_backend {
 	const struct vs_backend_ops *ops; /**< read-only table shared by instances */
-	const char *default_format;       /**< format for a new store: "git" */
+	const char *default_format;       /**< format for a new store: "vs" (lmdb), "git" */
 	bool readonly;                    /**< opened with VS_REPO_READONLY */
 	struct vs_backend_stats stats;    /**< maintained by the core, not the backend */
 	struct vs_gc_state *gc;           /**< the core's retention state (boundary, collection
