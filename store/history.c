@@ -69,6 +69,7 @@ static struct qitem queue_pop(struct queue *q)
 
 /* Per-commit walk state, kept for every commit seen. */
 struct seen {
+	struct vs_commit *commit; /* parsed when queued, taken when popped */
 	unsigned int flags;
 	bool path_known; /* path_id/path_present are valid */
 	bool path_present;
@@ -84,7 +85,12 @@ struct walk {
 
 static void walk_dispose(struct walk *w)
 {
-	vs__oidmap_foreach(&w->seen, slot) vs_free(slot->value);
+	vs__oidmap_foreach(&w->seen, slot)
+	{
+		struct seen *s = slot->value;
+		vs_commit_free(s->commit);
+		vs_free(s);
+	}
 	vs__oidmap_dispose(&w->seen);
 	vs_free(w->q.h);
 }
@@ -119,11 +125,22 @@ static int walk_push(struct walk *w, const struct vs_oid *id, unsigned int flags
 	if (!isnew && (s->flags & flags) == flags)
 		return 0;
 	s->flags |= flags;
-	if ((err = vs_commit_lookup(&c, w->repo, id)) < 0)
+	if (!s->commit && (err = vs_commit_lookup(&s->commit, w->repo, id)) < 0)
 		return err;
-	err = queue_push(&w->q, id, vs_commit_committer(c)->time);
-	vs_commit_free(c);
-	return err;
+	c = s->commit;
+	return queue_push(&w->q, id, vs_commit_committer(c)->time);
+}
+
+/* The commit of a popped queue entry: the one parsed when it was queued. */
+static int walk_take(struct vs_commit **out, struct walk *w, const struct vs_oid *id)
+{
+	struct seen *s = vs__oidmap_get(&w->seen, id);
+	if (s && s->commit) {
+		*out = s->commit;
+		s->commit = NULL;
+		return 0;
+	}
+	return vs_commit_lookup(out, w->repo, id); /* queued twice: parse again */
 }
 
 /* The id of @path in commit @id (memoised); *present false when absent. */
@@ -206,7 +223,7 @@ int vs_log(struct vs_repo *repo, const struct vs_oid *start, const struct vs_log
 
 		if (o.since && it.time < o.since)
 			break; /* everything left is older (dates permitting) */
-		if ((err = vs_commit_lookup(&c, repo, &it.id)) < 0)
+		if ((err = walk_take(&c, &w, &it.id)) < 0)
 			goto out;
 		for (size_t i = 0; i < parents(repo, c) && err >= 0; i++)
 			err = walk_push(&w, vs_commit_parent_id(c, i), 1);
@@ -295,7 +312,7 @@ int vs_merge_base(struct vs_oid *out, struct vs_repo *repo, const struct vs_oid 
 			err = 0;
 			break;
 		}
-		if ((perr = vs_commit_lookup(&c, repo, &it.id)) < 0) {
+		if ((perr = walk_take(&c, &w, &it.id)) < 0) {
 			err = perr;
 			break;
 		}
