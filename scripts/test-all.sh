@@ -42,5 +42,5 @@ run "normal build" build || status=1
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	run "ASan+UBSan build" build-asan -Db_sanitize=address,undefined -Db_lundef=false \
 	-Dbuildtype=debug || status=1
-echo "test suites: $total_pass passed, $total_fail failed"
+echo "tests: $total_pass passed, $total_fail failed"
 exit $status
