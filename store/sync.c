@@ -200,8 +200,10 @@ static int sodb_exists(git_odb_backend *gb, const git_oid *id)
 	struct vs_oid oid, to;
 
 	vs__oid_from_git(&oid, id);
+	/* The map outlives objects retention swept: the object must still be here. */
 	if (s->c->convert)
-		return vs__backend_idmap_get(s->c->b, &oid, &to) == 0;
+		return vs__backend_idmap_get(s->c->b, &oid, &to) == 0 &&
+		       vs__backend_obj_exists(s->c->b, &to) > 0;
 	return vs__backend_obj_exists(s->c->b, &oid) > 0;
 }
 
