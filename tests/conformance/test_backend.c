@@ -28,15 +28,7 @@ static size_t hexlen(void)
 
 static struct vs_repo *open_repo(const char *kind, const char *dir)
 {
-	struct vs_repo_opts o = { .version = VS_REPO_OPTS_VERSION, .format = format };
-	char uri[4200];
-	struct vs_repo *repo = NULL;
-	if (!strcmp(kind, "mem"))
-		snprintf(uri, sizeof(uri), "mem:");
-	else
-		snprintf(uri, sizeof(uri), "%s:%s/store", kind, dir);
-	assert_vs_ok(vs_repo_open(&repo, uri, &o));
-	return repo;
+	return vst_repo_open_format(kind, dir, format);
 }
 
 struct fixture {

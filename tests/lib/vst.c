@@ -137,14 +137,27 @@ struct vs_signature vst_sig(int64_t time)
 	return (struct vs_signature){ "Test Author", "test@example.org", time, 0 };
 }
 
-struct vs_repo *vst_repo_open(const char *backend, const char *dir)
+struct vs_repo *vst_repo_open_uri(const char *uri, const char *format)
+{
+	struct vs_repo_opts o = { .version = VS_REPO_OPTS_VERSION, .format = format };
+	struct vs_repo *repo = NULL;
+	assert_vs_ok(vs_repo_open(&repo, uri, &o));
+	if (format)
+		assert_string_equal(vs_repo_format(repo), format);
+	return repo;
+}
+
+struct vs_repo *vst_repo_open_format(const char *backend, const char *dir, const char *format)
 {
 	char uri[4200];
-	struct vs_repo *repo = NULL;
 	if (!strcmp(backend, "mem"))
 		snprintf(uri, sizeof(uri), "mem:");
 	else
 		snprintf(uri, sizeof(uri), "%s:%s/store", backend, dir);
-	assert_vs_ok(vs_repo_open(&repo, uri, NULL));
-	return repo;
+	return vst_repo_open_uri(uri, format);
+}
+
+struct vs_repo *vst_repo_open(const char *backend, const char *dir)
+{
+	return vst_repo_open_format(backend, dir, NULL);
 }

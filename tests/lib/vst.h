@@ -48,5 +48,9 @@ struct vs_signature vst_sig(int64_t time);
 
 /* Open a repo for backend @backend ("mem", "lmdb", "git") in @dir (ignored for mem). */
 struct vs_repo *vst_repo_open(const char *backend, const char *dir);
+/* The same in object format @format (NULL: the backend's default), which it asserts. */
+struct vs_repo *vst_repo_open_format(const char *backend, const char *dir, const char *format);
+/* Open store @uri in object format @format (NULL: the backend's default). */
+struct vs_repo *vst_repo_open_uri(const char *uri, const char *format);
 
 #endif

@@ -9,11 +9,7 @@
 
 static struct vs_repo *open_vs(const char *uri)
 {
-	struct vs_repo_opts o = { .version = VS_REPO_OPTS_VERSION, .format = "vs" };
-	struct vs_repo *repo;
-	assert_vs_ok(vs_repo_open(&repo, uri, &o));
-	assert_string_equal(vs_repo_format(repo), "vs");
-	return repo;
+	return vst_repo_open_uri(uri, "vs");
 }
 
 static struct vs_tree *set(struct vs_tree *t, const char *path, const char *value)

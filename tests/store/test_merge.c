@@ -636,11 +636,7 @@ static void test_merge_out_of_memory_fails_cleanly(void **state)
 /* A repo in the "vs" format, whose directories of more than 32 entries split. */
 static struct vs_repo *open_vs(const char *uri)
 {
-	struct vs_repo_opts o = { .version = VS_REPO_OPTS_VERSION, .format = "vs" };
-	struct vs_repo *repo;
-	assert_vs_ok(vs_repo_open(&repo, uri, &o));
-	assert_string_equal(vs_repo_format(repo), "vs");
-	return repo;
+	return vst_repo_open_uri(uri, "vs");
 }
 
 /* "top" = "t" and "dir/k<i>" = vals[i] for i < n (vals NULL: all "v"; a NULL: absent). */

@@ -24,33 +24,14 @@
 #include "vstore/sys/backend.h"
 #include "vstore/vstore.h"
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void die(const char *what)
-{
-	const struct vs_error *e = vs_error_last();
-	fprintf(stderr, "bench_gc: %s: %s (%s)\n", what, e->message, vs_err_name(e->code));
-	exit(1);
-}
-
-#define CHECK(x, what)             \
-	do {                       \
-		if ((x) < 0)       \
-			die(what); \
-	} while (0)
+#define BENCH_NAME "bench_gc"
+#include "bench_util.h"
 
 static uint64_t rng = 88172645463325252ull;
+
 static uint64_t rnd(void)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
+	return bench_rnd(&rng);
 }
 
 /* LMDB pages in use times the page size, and the data file's size. */
@@ -92,13 +73,13 @@ static void gc_step(struct vs_gc **gc, struct vs_repo *repo, const struct vs_gc_
 		    const struct vs_gc_opts *o, struct totals *t)
 {
 	struct vs_gc_stats st;
-	double t0 = now(), dt;
+	double t0 = bench_now(), dt;
 	int rc;
 
 	if (!*gc)
 		CHECK(vs_gc_new(gc, repo, p, o), "gc new");
 	CHECK(rc = vs_gc_step(*gc, &st), "gc step");
-	dt = now() - t0;
+	dt = bench_now() - t0;
 	t->steps++;
 	t->step_sum += dt;
 	t->slow += dt > 0.005;
@@ -119,7 +100,7 @@ static void report(const char *what, size_t i, struct vs_repo *repo, const char 
 	printf("%-10s %9zu commits  used %7.2f MiB  file %7.2f MiB  %6.0f commits/s  "
 	       "%zu collections\n",
 	       what, i, (double)used / 1048576.0, (double)file / 1048576.0,
-	       (double)i / (now() - t0), t->cycles);
+	       (double)i / (bench_now() - t0), t->cycles);
 	fflush(stdout);
 }
 
@@ -142,7 +123,7 @@ static void run(const struct run *r, struct vs_repo *repo)
 	struct vs_tree *t, *nt;
 	char path[64], val[32];
 	size_t since = 0;
-	double t0 = now();
+	double t0 = bench_now();
 
 	CHECK(vs_tree_new(&t, repo), "tree");
 	for (size_t i = 0; i < r->n; i++) {
@@ -155,9 +136,9 @@ static void run(const struct run *r, struct vs_repo *repo)
 		CHECK(vs_tree_set(&nt, t, path, val, strlen(val)), "set");
 		vs_tree_free(t);
 		t = nt;
-		double c0 = now();
+		double c0 = bench_now();
 		CHECK(vs_branch_commit(&head, repo, "main", i ? &head : NULL, t, &co), "commit");
-		c0 = now() - c0;
+		c0 = bench_now() - c0;
 		tot.commit_slow += c0 > 0.005;
 		if (c0 > tot.commit_max)
 			tot.commit_max = c0;
@@ -225,8 +206,10 @@ int main(int argc, char **argv)
 	if (!r.base) {
 		snprintf(tmpl, sizeof(tmpl), "%s/bench_gc.XXXXXX",
 			 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-		if (!(r.base = mkdtemp(tmpl)))
-			die("mkdtemp");
+		if (!(r.base = mkdtemp(tmpl))) {
+			perror("bench_gc: mkdtemp");
+			return 1;
+		}
 	}
 	snprintf(uri, sizeof(uri), "lmdb:%s", r.base);
 	struct vs_repo_opts ro = { .version = VS_REPO_OPTS_VERSION, .format = r.format };
