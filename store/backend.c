@@ -193,6 +193,13 @@ void vs__backend_batch_abort(struct vs_backend *b)
 	b->ops->batch_abort(b);
 }
 
+int vs__backend_sync(struct vs_backend *b)
+{
+	if (!b->ops->sync || b->readonly)
+		return 0; /* commits are as durable as this backend makes them */
+	return checked(b, b->ops->sync(b), "sync");
+}
+
 int vs__backend_ref_read(struct vs_backend *b, const char *name, struct vs_oid *out)
 {
 	b->stats.ref_reads++;

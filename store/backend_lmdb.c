@@ -776,6 +776,7 @@ static const struct vs_backend_ops lmdb_ops = {
 	.batch_begin = lmdb_batch_begin,
 	.batch_commit = lmdb_batch_commit,
 	.batch_abort = lmdb_batch_abort,
+	.sync = vs__lmdb_sync,
 	.ref_read = lmdb_ref_read,
 	.ref_cas = lmdb_ref_cas,
 	.ref_delete = lmdb_ref_delete,

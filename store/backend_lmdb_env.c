@@ -4,6 +4,8 @@
  * the read and write txns every backend call runs in, and LMDB's error codes.
  * LMDB forbids opening one environment twice in a process, so envs are
  * shared through a registry keyed by real path: the only global state here.
+ * An env's flags are its first opener's, except that NOSYNC is dropped as
+ * soon as a writer that did not ask for it shares the env.
  */
 #include "backend_lmdb_int.h"
 
@@ -164,6 +166,19 @@ int vs__lmdb_wtxn_end(struct lmdb_backend *l, bool commit)
 	return rc ? vs__lmdb_err(rc, "commit", l->e->path) : 0;
 }
 
+/* Flush the data file: what commits made with MDB_NOSYNC left in the page cache. */
+int vs__lmdb_sync(struct vs_backend *b)
+{
+	struct lmdb_env *e = vs__lmdb_from(b)->e;
+	int rc;
+
+	if (e->rdonly)
+		return 0;
+	if ((rc = mdb_env_sync(e->env, 1)))
+		return vs_error_set(VS_EIO, "lmdb sync of %s: %s", e->path, mdb_strerror(rc));
+	return 0;
+}
+
 static void env_close(struct lmdb_env *e)
 {
 	if (e->env)
@@ -257,11 +272,17 @@ static int env_open(struct lmdb_env **out, const char *real, const struct vs_rep
 	e->pid = getpid();
 	e->nrefs = 1;
 	e->rdonly = opts && (opts->flags & VS_REPO_READONLY);
-	/* No MDB_NOSYNC/NOMETASYNC: an acknowledged commit survives a crash.
-	 * MDB_NOTLS: read txns belong to handles, not threads. */
+	e->nosync = !e->rdonly && opts && (opts->flags & VS_REPO_NOSYNC);
+	/* Without VS_REPO_NOSYNC an acknowledged commit survives a power loss;
+	 * with it (MDB_NOSYNC) commits still reach the OS with write(), so they
+	 * survive the process's death. MDB_NOTLS: read txns belong to handles,
+	 * not threads. */
 	if ((rc = mdb_env_create(&e->env)) || (rc = mdb_env_set_maxdbs(e->env, 6)) ||
 	    (rc = mdb_env_set_mapsize(e->env, mapsize)) ||
-	    (rc = mdb_env_open(e->env, real, MDB_NOTLS | (e->rdonly ? MDB_RDONLY : 0), 0644))) {
+	    (rc = mdb_env_open(e->env, real,
+			       MDB_NOTLS | (e->rdonly ? MDB_RDONLY : 0) |
+				       (e->nosync ? MDB_NOSYNC : 0),
+			       0644))) {
 		err = vs__lmdb_err(rc, "open", real);
 		goto fail;
 	}
@@ -297,6 +318,12 @@ int vs__lmdb_env_acquire(struct lmdb_env **out, const char *real,
 	else if ((err = env_open(&e, real, opts)) == 0) {
 		e->next = registry;
 		registry = e;
+	}
+	/* A writer that did not ask for NOSYNC keeps its durability: syncing
+	 * comes back on for every handle, for the rest of the env's life. */
+	if (!err && e->nosync && !rdonly && !(opts && (opts->flags & VS_REPO_NOSYNC))) {
+		mdb_env_set_flags(e->env, MDB_NOSYNC, 0);
+		e->nosync = false;
 	}
 	pthread_mutex_unlock(&registry_lock);
 	*out = err ? NULL : e;

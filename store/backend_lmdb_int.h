@@ -35,6 +35,7 @@ struct lmdb_env {
 	MDB_dbi idmap;            /* raw id -> raw id in the other format (conversions) */
 	bool has_idmap;           /* idmap is open (as has_free) */
 	bool rdonly;
+	bool nosync;              /* opened with MDB_NOSYNC, still in force */
 	size_t psize, chunk;      /* page size, log chunk size */
 	/* Shared by every live txn of this process, exclusive to remap. glibc's
 	 * default prefers readers, so a thread holding a batch may read through
@@ -115,6 +116,9 @@ void vs__lmdb_rtxn_drop(struct lmdb_backend *l);
 /* The handle's write txn: VS_EBUSY when this thread already writes to the env. */
 int vs__lmdb_wtxn_begin(struct lmdb_backend *l);
 int vs__lmdb_wtxn_end(struct lmdb_backend *l, bool commit);
+
+/* The sync op: force what was committed onto disk (mdb_env_sync). */
+int vs__lmdb_sync(struct vs_backend *b);
 
 /* mkdir -p @path. */
 int vs__lmdb_dir_create(const char *path);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Branches: refs/heads/<name>, moved only by compare-and-swap. Every move
- * through this repo handle notifies its watches.
+ * through this repo handle notifies its watches once it committed (inside a
+ * repo batch: when the batch commits).
  */
 #include <stdio.h>
 
@@ -66,29 +67,34 @@ static int check_commit(struct vs_repo *repo, const struct vs_oid *target)
 	return err;
 }
 
-int vs_branch_update(struct vs_repo *repo, const char *name, const struct vs_oid *target,
-		     const struct vs_oid *expected)
+/* Move branch @name (absent when @expected is NULL); @create words a conflict as such. */
+static int branch_move(struct vs_repo *repo, const char *name, const struct vs_oid *target,
+		       const struct vs_oid *expected, bool create)
 {
 	char ref[REF_MAX];
 	int err;
 
 	VS_CHECK_ARG(repo && target);
-	if ((err = ref_name(ref, name)) < 0 || (err = check_commit(repo, target)) < 0)
+	if ((err = ref_name(ref, name)) < 0 || (err = vs__write_begin(repo, NULL)) < 0)
 		return err;
-	if ((err = vs__backend_ref_cas(repo->backend, ref, target, expected)) < 0)
-		return err == VS_ECONFLICT
-			       ? vs_error_set(VS_ECONFLICT, "branch '%s' moved concurrently", name)
-			       : err;
-	vs__watch_notify(repo, name, expected, target);
-	return 0;
+	if ((err = check_commit(repo, target)) >= 0 &&
+	    (err = vs__backend_ref_cas(repo->backend, ref, target, expected)) == VS_ECONFLICT)
+		err = create ? vs_error_set(VS_EEXIST, "branch '%s' already exists", name)
+			     : vs_error_set(VS_ECONFLICT, "branch '%s' moved concurrently", name);
+	if (err >= 0)
+		vs__write_notify(repo, name, expected, target);
+	return vs__write_end(repo, err);
+}
+
+int vs_branch_update(struct vs_repo *repo, const char *name, const struct vs_oid *target,
+		     const struct vs_oid *expected)
+{
+	return branch_move(repo, name, target, expected, false);
 }
 
 int vs_branch_create(struct vs_repo *repo, const char *name, const struct vs_oid *target)
 {
-	int err = vs_branch_update(repo, name, target, NULL);
-	if (err == VS_ECONFLICT)
-		return vs_error_set(VS_EEXIST, "branch '%s' already exists", name);
-	return err;
+	return branch_move(repo, name, target, NULL, true);
 }
 
 int vs_branch_delete(struct vs_repo *repo, const char *name, const struct vs_oid *expected)
@@ -105,10 +111,13 @@ int vs_branch_delete(struct vs_repo *repo, const char *name, const struct vs_oid
 			return err;
 		expected = &old;
 	}
-	if ((err = vs__backend_ref_delete(repo->backend, ref, expected)) < 0)
-		return err == VS_ENOENT ? vs_error_set(VS_ENOENT, "no branch '%s'", name) : err;
-	vs__watch_notify(repo, name, expected, NULL);
-	return 0;
+	if ((err = vs__write_begin(repo, NULL)) < 0)
+		return err;
+	if ((err = vs__backend_ref_delete(repo->backend, ref, expected)) == VS_ENOENT)
+		err = vs_error_set(VS_ENOENT, "no branch '%s'", name);
+	if (err >= 0)
+		vs__write_notify(repo, name, expected, NULL);
+	return vs__write_end(repo, err);
 }
 
 static int collect(void *payload, const char *name, const struct vs_oid *target)
@@ -161,11 +170,12 @@ int vs_branch_commit(struct vs_oid *out, struct vs_repo *repo, const char *name,
 		o.parents = &head;
 		o.nparents = 1;
 	}
+	bool doomed = repo->batch.err < 0; /* then the error says so already */
 	err = vs__commit_in_batch(out, repo, tree, &o, ref, has_head ? &head : NULL);
-	if (err == VS_ECONFLICT)
+	if (err == VS_ECONFLICT && !doomed)
 		return vs_error_set(VS_ECONFLICT, "branch '%s' moved concurrently", name);
 	if (err < 0)
 		return err;
-	vs__watch_notify(repo, name, has_head ? &head : NULL, out);
+	vs__write_notify(repo, name, has_head ? &head : NULL, out);
 	return 0;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Commits: creating them (tree, new objects and the commit in one atomic
- * batch) and reading them back.
+ * batch, or in the repo's open batch) and reading them back.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -105,24 +105,14 @@ int vs__commit_in_batch(struct vs_oid *out, struct vs_repo *repo, struct vs_tree
 			const struct vs_commit_opts *opts, const char *ref,
 			const struct vs_oid *expected)
 {
-	struct vs__write_log *log = NULL;
-	struct vs_backend *b = repo->backend;
+	struct vs__write_log *log;
 	int err;
 
-	if ((err = check_opts(repo, tree, opts)) < 0 || (err = vs__write_log_new(&log)) < 0)
+	if ((err = check_opts(repo, tree, opts)) < 0 || (err = vs__write_begin(repo, &log)) < 0)
 		return err;
-	if ((err = vs__backend_batch_begin(b)) < 0)
-		goto out;
-	if ((err = write_commit(out, repo, tree, opts, log)) < 0 ||
-	    (ref && (err = vs__backend_ref_cas(b, ref, out, expected)) < 0) ||
-	    (err = vs__backend_batch_commit(b)) < 0) {
-		vs__backend_batch_abort(b);
-		goto out;
-	}
-	vs__write_log_commit(log);
-out:
-	vs__write_log_free(log);
-	return err;
+	if ((err = write_commit(out, repo, tree, opts, log)) >= 0 && ref)
+		err = vs__backend_ref_cas(repo->backend, ref, out, expected);
+	return vs__write_end(repo, err);
 }
 
 int vs_commit_create(struct vs_oid *out, struct vs_repo *repo, struct vs_tree *tree,

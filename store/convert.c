@@ -133,23 +133,23 @@ static int batch_open(struct convert *cv)
 	int err;
 	if (cv->in_batch || !cv->dst)
 		return 0;
-	if ((err = vs__write_log_new(&cv->log)) < 0)
+	if ((err = vs__write_begin(cv->dst, &cv->log)) < 0)
 		return err;
-	if ((err = vs__backend_batch_begin(cv->dst->backend)) < 0) {
-		vs__write_log_free(cv->log);
-		cv->log = NULL;
-		return err;
-	}
 	cv->in_batch = true;
 	return 0;
 }
 
-/* Drop what the open batch holds: objects and their pending map entries. */
-static void batch_drop(struct convert *cv)
+/*
+ * Drop what the open batch holds: objects and their pending map entries.
+ * @err is why: a failure, or a progress callback's stop (positive), which
+ * inside a repo batch dooms that batch as a failure would.
+ */
+static void batch_drop(struct convert *cv, int err)
 {
 	if (cv->in_batch)
-		vs__backend_batch_abort(cv->dst->backend);
-	vs__write_log_free(cv->log);
+		vs__write_end(cv->dst, err < 0 ? err
+					       : vs_error_set(VS_EAGAIN, "conversion stopped by "
+									 "its progress callback"));
 	cv->log = NULL;
 	cv->in_batch = false;
 	if (cv->map)
@@ -159,7 +159,9 @@ static void batch_drop(struct convert *cv)
 /*
  * Commit the destination batch, then the map entries: in the same batch when
  * the destination holds the map, else in a batch of their own afterwards, so
- * that the map never names an object the destination lacks.
+ * that the map never names an object the destination lacks (inside a repo
+ * batch of the destination the map may land first; converted() checks the
+ * destination too, so such an entry only costs a conversion again).
  */
 static int batch_close(struct convert *cv)
 {
@@ -168,12 +170,11 @@ static int batch_close(struct convert *cv)
 	int err = 0;
 
 	if (shared && (err = map_flush(cv)) < 0) {
-		batch_drop(cv);
+		batch_drop(cv, err);
 		return err;
 	}
-	if (cv->in_batch && (err = vs__backend_batch_commit(db)) >= 0)
-		vs__write_log_commit(cv->log);
-	vs__write_log_free(cv->log);
+	if (cv->in_batch)
+		err = vs__write_end(cv->dst, 0);
 	cv->log = NULL;
 	cv->in_batch = false;
 	cv->batch_n = 0;
@@ -555,7 +556,7 @@ static int convert_all(struct convert *cv, const struct visits *order)
 	}
 	if (err == 0)
 		return batch_close(cv);
-	batch_drop(cv);
+	batch_drop(cv, err);
 	return err;
 }
 

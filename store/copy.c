@@ -116,21 +116,20 @@ static int discover(struct copy *c)
 static int write_all(struct copy *c)
 {
 	struct vs_backend *b = c->dst->backend;
+	struct vs__write_log *log;
 	enum vs_otype type;
 	int err = 0;
 
 	for (size_t done = 0; done < c->n && err == 0;) {
-		if ((err = vs__backend_batch_begin(b)) < 0)
+		if ((err = vs__write_begin(c->dst, &log)) < 0)
 			break;
 		for (size_t k = 0; k < BATCH_OBJECTS && done < c->n && err >= 0; k++, done++) {
 			const struct vs_oid *id = &c->order[done].id;
 			if ((err = vs__backend_obj_read(c->src->backend, id, &type, &c->raw)) >= 0)
 				err = vs__backend_obj_write(b, id, type, c->raw.ptr, c->raw.size);
 		}
-		if (err < 0 || (err = vs__backend_batch_commit(b)) < 0) {
-			vs__backend_batch_abort(b);
+		if ((err = vs__write_end(c->dst, err)) < 0)
 			break;
-		}
 		if (c->progress)
 			err = c->progress(c->payload, "writing", done, c->n);
 	}
@@ -198,7 +197,11 @@ static int copy_ref(void *payload, const char *name, const struct vs_oid *target
 		return err;
 	if (err >= 0 && vs_oid_equal(&cur, target))
 		return 0;
-	return vs__backend_ref_cas(c->dst->backend, name, target, err >= 0 ? &cur : NULL);
+	bool had = err >= 0;
+	if ((err = vs__write_begin(c->dst, NULL)) < 0)
+		return err;
+	err = vs__backend_ref_cas(c->dst->backend, name, target, had ? &cur : NULL);
+	return vs__write_end(c->dst, err);
 }
 
 /* The refs of a store, collected before anything is written. */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Opening and closing repositories, choosing the object format, the bounded
- * tree cache, raw object access and revision parsing.
+ * tree cache, the write batch every write operation runs in (group commit),
+ * raw object access and revision parsing.
  */
 #include <stdio.h>
 
@@ -105,6 +106,9 @@ void vs_repo_close(struct vs_repo *repo)
 {
 	if (!repo)
 		return;
+	vs_repo_batch_abort(repo);
+	vs_free(repo->batch.log.trees);
+	vs_free(repo->batch.notes);
 	vs__watch_dispose(repo);
 	vs__cache_dispose(&repo->trees);
 	vs__cache_dispose(&repo->values);
@@ -125,6 +129,167 @@ const char *vs_repo_backend_name(const struct vs_repo *repo)
 struct vs_backend *vs_repo_backend(struct vs_repo *repo)
 {
 	return repo->backend;
+}
+
+/* ---- the write batch ---- */
+
+/* Remember the first failure inside the batch, with its message. */
+static void batch_fail(struct vs__batch *b, int err)
+{
+	const struct vs_error *last = vs_error_last();
+
+	if (b->err)
+		return;
+	b->err = err;
+	snprintf(b->errmsg, sizeof(b->errmsg), "%s",
+		 last->code == err ? last->message : vs_strerror(err));
+}
+
+int vs__write_begin(struct vs_repo *repo, struct vs__write_log **log)
+{
+	struct vs__batch *b = &repo->batch;
+	int err;
+
+	if (log)
+		*log = &b->log;
+	if (b->depth && b->err)
+		return vs_error_set(b->err, "the write batch already failed: %s", b->errmsg);
+	assert(!b->depth || !log || b->backend_open);
+	if (!b->depth && log) {
+		if ((err = vs__backend_batch_begin(repo->backend)) < 0)
+			return err;
+		b->backend_open = true;
+	}
+	b->depth++;
+	return 0;
+}
+
+/* Fire the queued notes: the batch is closed, so callbacks may write again. */
+static void notes_fire(struct vs_repo *repo, struct vs__note *notes, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct vs__note *no = &notes[i];
+		vs__watch_notify(repo, no->branch, no->old_head.type ? &no->old_head : NULL,
+				 no->new_head.type ? &no->new_head : NULL);
+	}
+}
+
+/* Close the batch: commit it (@commit and nothing failed) or drop it. */
+static int batch_finish(struct vs_repo *repo, bool commit)
+{
+	struct vs__batch *b = &repo->batch;
+	struct vs__note *notes = b->notes;
+	size_t nnotes = b->nnotes;
+	int err = b->err;
+	bool ok = commit && !err;
+
+	if (b->backend_open && ok && (err = vs__backend_batch_commit(repo->backend)) < 0)
+		ok = false;
+	if (b->backend_open && !ok) /* a failed commit kept nothing: this is a no-op then */
+		vs__backend_batch_abort(repo->backend);
+	if (ok) {
+		vs__write_log_commit(&b->log);
+	} else {
+		vs__write_log_abort(&b->log);
+		/* Trees loaded during a repo batch may come from its own writes,
+		 * which never landed: forget every loaded tree. */
+		if (b->user)
+			vs__cache_dispose(&repo->trees);
+	}
+	b->notes = NULL;
+	b->nnotes = b->cap = 0;
+	b->depth = 0;
+	b->user = b->backend_open = false;
+	b->err = 0;
+	if (ok)
+		notes_fire(repo, notes, nnotes);
+	for (size_t i = 0; i < nnotes; i++)
+		vs_free(notes[i].branch);
+	vs_free(notes);
+	return err;
+}
+
+int vs__write_end(struct vs_repo *repo, int err)
+{
+	struct vs__batch *b = &repo->batch;
+
+	assert(b->depth > 0);
+	if (err < 0)
+		batch_fail(b, err);
+	if (--b->depth > 0)
+		return err;
+	int cerr = batch_finish(repo, true);
+	return err < 0 ? err : cerr;
+}
+
+void vs__write_notify(struct vs_repo *repo, const char *branch, const struct vs_oid *old_head,
+		      const struct vs_oid *new_head)
+{
+	struct vs__batch *b = &repo->batch;
+	struct vs__note *no;
+
+	if (!b->depth) {
+		vs__watch_notify(repo, branch, old_head, new_head);
+		return;
+	}
+	/* Without memory the event is lost here, but a watch's "seen" head
+	 * stays behind, so the next vs_watch_poll() delivers it. */
+	if (b->nnotes == b->cap) {
+		size_t ncap = b->cap ? 2 * b->cap : 8;
+		if (!(no = vs__realloc(b->notes, ncap * sizeof(*no))))
+			return;
+		b->notes = no;
+		b->cap = ncap;
+	}
+	no = &b->notes[b->nnotes];
+	*no = (struct vs__note){ .branch = vs__strdup(branch) };
+	if (!no->branch)
+		return;
+	if (old_head)
+		no->old_head = *old_head;
+	if (new_head)
+		no->new_head = *new_head;
+	b->nnotes++;
+}
+
+int vs_repo_batch_begin(struct vs_repo *repo)
+{
+	struct vs__batch *b;
+	int err;
+
+	VS_CHECK_ARG(repo);
+	b = &repo->batch;
+	if (b->depth)
+		return vs_error_set(VS_EBUSY, "a write batch is already open on this repo");
+	if ((err = vs__backend_batch_begin(repo->backend)) < 0)
+		return err;
+	b->depth = 1;
+	b->user = b->backend_open = true;
+	return 0;
+}
+
+int vs_repo_batch_commit(struct vs_repo *repo)
+{
+	VS_CHECK_ARG(repo);
+	if (!repo->batch.user)
+		return vs_error_set(VS_EINVAL, "no write batch is open on this repo");
+	if (repo->batch.depth != 1)
+		return vs_error_set(VS_EBUSY, "an operation of the batch is still running");
+	if (repo->batch.err < 0)
+		vs_error_set(repo->batch.err, "the write batch failed: %s", repo->batch.errmsg);
+	return batch_finish(repo, true);
+}
+
+void vs_repo_batch_abort(struct vs_repo *repo)
+{
+	if (repo && repo->batch.user && repo->batch.depth == 1)
+		batch_finish(repo, false);
+}
+
+int vs_repo_sync(struct vs_repo *repo)
+{
+	VS_CHECK_ARG(repo);
+	return vs__backend_sync(repo->backend);
 }
 
 struct vs__watches **vs__repo_watches(struct vs_repo *repo)

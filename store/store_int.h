@@ -68,6 +68,7 @@ int vs__backend_compact_step(struct vs_backend *b, size_t budget, uint64_t *free
 int vs__backend_batch_begin(struct vs_backend *b);
 int vs__backend_batch_commit(struct vs_backend *b);
 void vs__backend_batch_abort(struct vs_backend *b);
+int vs__backend_sync(struct vs_backend *b);
 int vs__backend_ref_read(struct vs_backend *b, const char *name, struct vs_oid *out);
 int vs__backend_ref_cas(struct vs_backend *b, const char *name, const struct vs_oid *target,
 			const struct vs_oid *expected);
@@ -110,6 +111,44 @@ void *vs__cache_lookup(struct vs__cache *c, const struct vs_oid *id);
 int vs__cache_insert(struct vs__cache *c, const struct vs_oid *id, void *value, size_t cost);
 void vs__cache_dispose(struct vs__cache *c);
 
+/*
+ * tree_write.c: the trees written in the open write batch. Each is marked
+ * pending (written, so later writes of the batch skip it) and becomes stored
+ * only when the batch commits; an aborted batch clears the marks.
+ */
+struct vs__write_log {
+	struct vs_tree **trees; /* a reference each */
+	size_t n, cap;
+};
+/* The batch committed: mark everything logged as stored, cache it, empty the log. */
+void vs__write_log_commit(struct vs__write_log *log);
+/* The batch was dropped: clear the pending marks, empty the log. */
+void vs__write_log_abort(struct vs__write_log *log);
+
+/* A branch move made in the open batch, announced to watches once it commits. */
+struct vs__note {
+	char *branch;
+	struct vs_oid old_head, new_head; /* type 0: none (creation, deletion) */
+};
+
+/*
+ * The repo's write batch (repo.c). Every write operation runs between
+ * vs__write_begin() and vs__write_end(): the outermost one opens the backend
+ * batch and commits it, inner ones join. vs_repo_batch_begin() holds the
+ * outermost level itself, so operations until vs_repo_batch_commit() join.
+ */
+struct vs__batch {
+	unsigned int depth;       /* levels open; 0: no batch */
+	bool user;                /* opened by vs_repo_batch_begin() */
+	bool backend_open;        /* a backend batch is open (ref-only operations
+				     outside a batch run without one) */
+	int err;                  /* first failure inside: the batch will abort */
+	char errmsg[256];         /* its message, for vs_repo_batch_commit() */
+	struct vs__write_log log; /* trees written in the batch */
+	struct vs__note *notes;   /* branch moves to announce after the commit */
+	size_t nnotes, cap;
+};
+
 /* repo.c: the repository. */
 struct vs_repo {
 	struct vs_backend *backend;
@@ -118,7 +157,26 @@ struct vs_repo {
 	struct vs__cache values;     /* values read from the backend, by id (bytes) */
 	struct vs__watches *watches; /* watch.c */
 	struct vs_object_io io_read; /* reads from the backend */
+	struct vs__batch batch;      /* the open write batch, if any */
 };
+
+/*
+ * Start a write operation of @repo: join the open batch, else open a backend
+ * batch (with @log non-NULL; a ref-only operation passes NULL and runs its
+ * single backend call without one). *log receives the batch's write log.
+ * Fails when the open batch already failed (its code). On success the
+ * operation must end with vs__write_end().
+ */
+int vs__write_begin(struct vs_repo *repo, struct vs__write_log **log);
+/*
+ * End the operation started last with its result @err (returned, or the
+ * commit's error): a failure dooms the open batch; the outermost level
+ * commits or aborts it and then announces its branch moves.
+ */
+int vs__write_end(struct vs_repo *repo, int err);
+/* Announce a branch move: queued while a batch is open, else at once. */
+void vs__write_notify(struct vs_repo *repo, const char *branch, const struct vs_oid *old_head,
+		      const struct vs_oid *new_head);
 
 /* The tree with id @id from the cache (a new reference), or NULL. */
 struct vs_tree *vs__cache_get(struct vs_repo *repo, const struct vs_oid *id);
@@ -129,12 +187,8 @@ void vs__blob_release(void *blob);
 size_t vs__blob_cost(void *blob);
 
 /* tree.c: what diff, commit and merge need beyond the public API. */
-struct vs__write_log; /* trees and values written in the open batch */
-int vs__write_log_new(struct vs__write_log **out);
-/* After the batch committed: mark everything logged as stored. */
-void vs__write_log_commit(struct vs__write_log *log);
-void vs__write_log_free(struct vs__write_log *log);
-/* Write @t and what is new below it through the open batch. */
+/* Write @t and what is new below it through the open batch, logging the
+ * trees written in @log (from vs__write_begin). */
 int vs__tree_store(struct vs_oid *out, struct vs_tree *t, struct vs__write_log *log);
 /* Entry @i of flat node @t: its id, its value. */
 int vs__tree_entry_id(struct vs_oid *out, struct vs_tree *t, size_t i);
@@ -151,8 +205,9 @@ int vs__commit_in_batch(struct vs_oid *out, struct vs_repo *repo, struct vs_tree
 /* repo.c / watch.c: watches live on the repo; watch.c owns their state. */
 struct vs__watches;
 struct vs__watches **vs__repo_watches(struct vs_repo *repo);
-/* Called by branch.c after a ref under refs/heads/ moved through this repo
- * (old or new NULL for creation or deletion). */
+/* Called (through vs__write_notify) after a ref under refs/heads/ moved
+ * through this repo and the move committed (old or new NULL for creation or
+ * deletion). */
 void vs__watch_notify(struct vs_repo *repo, const char *branch, const struct vs_oid *old_head,
 		      const struct vs_oid *new_head);
 /* Free every watch state of @repo (repo close). */

@@ -39,6 +39,7 @@ struct vs_tree {
 	struct vs_repo *repo;
 	bool has_id;  /* id is valid */
 	bool stored;  /* the node is in the backend (loaded from it or written) */
+	bool pending; /* written in the open batch, stored once it commits */
 	bool inode;   /* a split node: buckets, no entries */
 	struct vs_oid id;
 	/* flat nodes */

@@ -86,6 +86,48 @@ void vs_tree_free(struct vs_tree *t)
 	vs_free(t);
 }
 
+/*
+ * Children and values that are in the backend are kept as ids only; the
+ * repo's caches may still hold them, by id. Nodes and values not stored
+ * (new, or written in a batch still open) stay, trimmed below. A stored
+ * child is trimmed before it is let go, so that a copy of it the cache (or
+ * another tree) holds does not keep its loaded descendants alive either.
+ */
+void vs_tree_trim(struct vs_tree *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n; i++) {
+		struct entry *e = &t->e[i];
+		if (e->tree) {
+			vs_tree_trim(e->tree);
+			if (!e->tree->stored)
+				continue;
+			t->ids[i] = e->tree->id;
+			e->has_id = true;
+			vs_tree_free(e->tree);
+			e->tree = NULL;
+		} else if (e->blob && e->blob_stored) {
+			assert(e->has_id);
+			vs__blob_free(e->blob);
+			e->blob = NULL;
+			e->blob_stored = false;
+		}
+	}
+	for (unsigned int b = 0; t->inode && b < VS_INODE_FANOUT; b++) {
+		struct vs_tree *c = t->child[b];
+		if (!c)
+			continue;
+		vs_tree_trim(c);
+		if (!c->stored)
+			continue;
+		t->child_id[b] = c->id;
+		t->child_known |= 1u << b;
+		vs_tree_free(c);
+		t->child[b] = NULL;
+	}
+}
+
 int vs_tree_new(struct vs_tree **out, struct vs_repo *repo)
 {
 	VS_CHECK_ARG(out && repo);

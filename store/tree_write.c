@@ -1,23 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Tree ids and storing. A node's id is computed once and remembered; a
- * write goes children first, so a stored tree always has its children, and
- * the "stored" marks are set only after the backend batch committed (an
- * aborted batch must not leave nodes that claim to be stored).
+ * write goes children first, so a stored tree always has its children.
+ * A node written in the open batch is marked "pending" (later writes of the
+ * same batch skip it) and "stored" only after the backend batch committed:
+ * an aborted batch clears the pending marks and leaves no node that claims
+ * to be stored. Values are marked stored at the commit too, so nothing else
+ * needs undoing (a copy of an entry made meanwhile rewrites its value, a
+ * no-op for the backend).
  */
 #include "tree_int.h"
-
-struct vs__write_log {
-	struct vs_tree **trees;
-	size_t n, cap;
-};
-
-int vs__write_log_new(struct vs__write_log **out)
-{
-	if (!(*out = vs__calloc(1, sizeof(**out))))
-		return vs__enomem();
-	return 0;
-}
 
 static int log_add(struct vs__write_log *log, struct vs_tree *t)
 {
@@ -30,7 +22,21 @@ static int log_add(struct vs__write_log *log, struct vs_tree *t)
 		log->cap = ncap;
 	}
 	log->trees[log->n++] = vs_tree_dup(t);
+	t->pending = true;
 	return 0;
+}
+
+/* Drop the references; the array stays for the next batch (freed with the repo). */
+static void log_clear(struct vs__write_log *log)
+{
+	for (size_t i = 0; i < log->n; i++)
+		vs_tree_free(log->trees[i]);
+	log->n = 0;
+	if (log->cap > 4096) { /* a bulk batch: do not keep its array forever */
+		vs_free(log->trees);
+		log->trees = NULL;
+		log->cap = 0;
+	}
 }
 
 void vs__write_log_commit(struct vs__write_log *log)
@@ -39,6 +45,7 @@ void vs__write_log_commit(struct vs__write_log *log)
 	for (size_t i = 0; i < log->n; i++) {
 		struct vs_tree *t = log->trees[i];
 		t->stored = true;
+		t->pending = false;
 		for (size_t j = 0; j < t->n; j++) {
 			struct entry *e = &t->e[j];
 			assert(e->has_id);
@@ -47,16 +54,15 @@ void vs__write_log_commit(struct vs__write_log *log)
 		/* A failed cache insert only costs a later reload. */
 		vs__cache_put(t->repo, t);
 	}
+	log_clear(log);
 }
 
-void vs__write_log_free(struct vs__write_log *log)
+void vs__write_log_abort(struct vs__write_log *log)
 {
-	if (!log)
-		return;
+	/* Values are marked stored only at commit, so the marks to undo are these. */
 	for (size_t i = 0; i < log->n; i++)
-		vs_tree_free(log->trees[i]);
-	vs_free(log->trees);
-	vs_free(log);
+		log->trees[i]->pending = false;
+	log_clear(log);
 }
 
 static int io_hash_only(void *ctx, const struct vs_oid *id, enum vs_otype type, const void *data,
@@ -115,7 +121,7 @@ static int tree_encode(struct vs_tree *t, struct vs__write_log *log, int depth)
 				   .write = log ? io_write : io_hash_only };
 	int err = 0;
 
-	if (t->stored || (t->has_id && !log))
+	if (t->stored || t->pending || (t->has_id && !log))
 		return 0;
 	if (depth > 2 * VS_TREE_MAX_DEPTH)
 		return vs_error_set(VS_EINVAL, "tree deeper than %d", VS_TREE_MAX_DEPTH);
@@ -185,25 +191,13 @@ int vs__tree_entry_id(struct vs_oid *out, struct vs_tree *t, size_t i)
 
 int vs_tree_write(struct vs_oid *out, struct vs_tree *t)
 {
-	struct vs__write_log *log = NULL;
-	struct vs_backend *b;
+	struct vs__write_log *log;
 	int err;
 
 	VS_CHECK_ARG(out && t);
-	b = t->repo->backend;
-	if ((err = vs__write_log_new(&log)) < 0)
+	if ((err = vs__write_begin(t->repo, &log)) < 0)
 		return err;
-	if ((err = vs__backend_batch_begin(b)) < 0)
-		goto out;
-	if ((err = vs__tree_store(out, t, log)) < 0 || (err = vs__backend_batch_commit(b)) < 0) {
-		if (err != VS_EROFS)
-			vs__backend_batch_abort(b);
-		goto out;
-	}
-	vs__write_log_commit(log);
-out:
-	vs__write_log_free(log);
-	return err;
+	return vs__write_end(t->repo, vs__tree_store(out, t, log));
 }
 
 bool vs_tree_equal(struct vs_tree *a, struct vs_tree *b)

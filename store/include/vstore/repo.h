@@ -16,6 +16,16 @@ enum vs_repo_flags {
 	VS_REPO_NOCREATE = 1 << 0, /**< fail with VS_ENOENT instead of creating */
 	VS_REPO_READONLY = 1 << 1, /**< open for reading; writes fail with VS_EROFS */
 	VS_REPO_NO_VALUE_CACHE = 1 << 2, /**< read every value from the backend */
+	/**
+	 * Do not force commits onto disk: a commit reaches the OS (it survives
+	 * the process being killed) but the last ones may be lost on power
+	 * loss until vs_repo_sync(). LMDB: the environment is opened with
+	 * MDB_NOSYNC; handles of one process share it, and a writable handle
+	 * opened without this flag turns syncing back on for all of them for
+	 * the rest of the environment's life. git and mem: no effect (git
+	 * objects and refs are always fsynced).
+	 */
+	VS_REPO_NOSYNC = 1 << 3,
 };
 
 #define VS_REPO_OPTS_VERSION 1
@@ -42,6 +52,46 @@ VS_EXTERN int vs_repo_open(struct vs_repo **out, const char *uri,
 
 /** Close the repo and its backend. Trees and commits must be freed first. NULL-safe. */
 VS_EXTERN void vs_repo_close(struct vs_repo *repo);
+
+/**
+ * Open a write batch (group commit): until vs_repo_batch_commit(), every
+ * write of @p repo (vs_commit_create, vs_branch_commit, vs_branch_update,
+ * vs_branch_create, vs_branch_delete, vs_tree_write, vs_repo_copy...) joins
+ * it. Each succeeds at once and its effects are visible through @p repo
+ * (branches moved, objects readable), but nothing lands before the batch
+ * commits, all together. A failed operation (other than an argument check
+ * made before it wrote) dooms the batch: later operations fail with its
+ * code, and commit aborts. Branch watches fire when the batch commits
+ * (vs_watch_poll() on this repo while the batch is open would report its
+ * moves early: do not). Garbage collection steps fail with VS_EBUSY inside
+ * a batch. Not nested: one batch per repo at a time.
+ * @return 0, VS_EBUSY (a batch is open), VS_EROFS.
+ */
+VS_EXTERN int vs_repo_batch_begin(struct vs_repo *repo);
+
+/**
+ * Commit the open batch: everything written in it lands, or nothing does.
+ * @return 0, VS_EINVAL (no batch open), or the error that doomed the batch
+ * (it was aborted), or the backend's commit error (VS_ECONFLICT: LMDB had
+ * to grow its map and another writer moved a ref meanwhile).
+ */
+VS_EXTERN int vs_repo_batch_commit(struct vs_repo *repo);
+
+/**
+ * Drop the open batch: nothing of it lands and its watches never fire. Trees
+ * written in it count as not stored again, and the repo forgets the trees it
+ * loaded meanwhile; trees looked up by id during the batch that came from
+ * its own writes (and trees made from them) must not be used afterwards.
+ * No-op without a batch.
+ */
+VS_EXTERN void vs_repo_batch_abort(struct vs_repo *repo);
+
+/**
+ * Force every committed write onto stable storage (see VS_REPO_NOSYNC); an
+ * open batch is not included. LMDB: mdb_env_sync; mem, git: nothing to do.
+ * @return 0, VS_EIO.
+ */
+VS_EXTERN int vs_repo_sync(struct vs_repo *repo);
 
 /** The object format's name ("git"). Borrowed. */
 VS_EXTERN const char *vs_repo_format(const struct vs_repo *repo);

@@ -9,6 +9,8 @@
  * - Between batch_begin and batch_commit, writes and ref updates are visible
  *   to this handle and land together at batch_commit or not at all
  *   (batch_abort, or a crash). Outside a batch each call is its own batch.
+ *   With VS_REPO_NOSYNC a committed batch must survive the death of the
+ *   process (it reached the OS) but may be lost on power loss until sync.
  * - ref_cas never loses an update: it fails with VS_ECONFLICT when the ref
  *   does not hold the expected value at the moment it is applied.
  * - Every function returns 0 or a VS_E* code with the message set.
@@ -36,7 +38,7 @@ typedef int vs_ref_fn(void *payload, const char *name, const struct vs_oid *targ
 /** Called per object by obj_foreach; non-zero stops the walk and is returned. */
 typedef int vs_oid_fn(void *payload, const struct vs_oid *id);
 
-#define VS_BACKEND_OPS_VERSION 1
+#define VS_BACKEND_OPS_VERSION 2 /* 2: the sync op */
 
 struct vs_backend_ops {
 	unsigned int version; /**< VS_BACKEND_OPS_VERSION */
@@ -87,6 +89,13 @@ struct vs_backend_ops {
 	int (*batch_commit)(struct vs_backend *b);
 	/** Drop the batch. */
 	void (*batch_abort)(struct vs_backend *b);
+	/**
+	 * Force what was committed onto stable storage (optional: a backend
+	 * without it makes every commit as durable as it can by itself). A
+	 * store opened with VS_REPO_NOSYNC may skip syncing at batch_commit;
+	 * this makes up for it. Not called on read-only handles.
+	 */
+	int (*sync)(struct vs_backend *b);
 
 	/** Read full ref @p name ("refs/heads/main"). VS_ENOENT if absent. */
 	int (*ref_read)(struct vs_backend *b, const char *name, struct vs_oid *out);
