@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Xenstore engine: Xenstore semantics over a libvstore branch, with no
+ * I/O of its own. Requests go in through xsd_conn_request(); replies and
+ * watch events come out through each connection's send callback, released
+ * by xsd_engine_flush() once the changes they acknowledge are in the store
+ * (group commit). Permissions, transactions (as branches), watches, quotas
+ * and domains live here; the daemon (and the client's in-process transport)
+ * wrap it in transports and a loop. Single-threaded: one caller at a time.
+ */
+#ifndef XSD_ENGINE_H
+#define XSD_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <vstore/vstore.h>
+
+#include "wire.h"
+
+struct xsd_engine;
+struct xsd_conn;
+
+/** Per-domain quotas, named as C xenstored names them; 0 disables a check. */
+enum xsd_quota_kind {
+	XSD_QUOTA_NODES,             /* "nodes": nodes owned (1000) */
+	XSD_QUOTA_WATCHES,           /* "watches" (128) */
+	XSD_QUOTA_TRANSACTIONS,      /* "transactions": open at once (10) */
+	XSD_QUOTA_TRANSACTION_NODES, /* "transaction-nodes": touched per transaction (1024) */
+	XSD_QUOTA_NODE_PERMS,        /* "node-permissions" (5) */
+	XSD_QUOTA_PATH_MAX,          /* "path-max": below /local/domain/N/ (2048) */
+	XSD_QUOTA_NODE_SIZE,         /* "node-size": value + perms + child names (2048) */
+	XSD_QUOTA_OUTSTANDING,       /* "outstanding": replies and events queued (20) */
+	XSD_QUOTA_MEMORY,            /* "memory" in bytes (2.5 MiB) */
+	XSD_QUOTA_COUNT,
+};
+
+struct xsd_quota {
+	uint64_t hard[XSD_QUOTA_COUNT];
+	uint64_t soft_memory; /* "soft-memory": warn above (2 MiB) */
+};
+
+/** Fill @p q with C xenstored's defaults. */
+void xsd_quota_defaults(struct xsd_quota *q);
+/** The quota name ("transaction-nodes"), and back (-1 when unknown). */
+const char *xsd_quota_name(enum xsd_quota_kind k);
+int xsd_quota_from_name(const char *name);
+
+/** How the engine reaches the transport that owns domain connections. */
+struct xsd_domain_hooks {
+	/*
+	 * INTRODUCE was accepted for @p domid: connect to it (map the ring, or
+	 * create its socket). @return 0 or a negative VS_E… sent to the introducer.
+	 */
+	int (*introduce)(void *payload, unsigned int domid, uint64_t gfn, uint32_t evtchn);
+	/* The domain was released or died: close its connections now. */
+	void (*release)(void *payload, unsigned int domid);
+	void *payload;
+};
+
+/** One line of the trace log (-T): the daemon writes it where it wants. */
+typedef void xsd_log_fn(void *payload, const char *line);
+
+#define XSD_ENGINE_OPTS_VERSION 1
+
+struct xsd_engine_opts {
+	unsigned int version;      /* XSD_ENGINE_OPTS_VERSION */
+	const char *branch;        /* history branch; NULL: "main" */
+	unsigned int priv_domid;   /* the privileged domain (0) */
+	bool keep_orphans;         /* -K: re-own a dead domain's nodes instead of removing them */
+	struct xsd_quota quota;    /* defaults for every domain (xsd_quota_defaults) */
+	unsigned int wrl_rate;     /* writes per second per domain (0: no rate limit) */
+	unsigned int wrl_burst;    /* writes a domain may do at once */
+	struct xsd_domain_hooks hooks;
+	xsd_log_fn *trace;         /* each request and reply, or NULL */
+	xsd_log_fn *log;           /* warnings (soft quota, dropped events), or NULL */
+	void *log_payload;
+};
+
+/**
+ * Open the engine on @p repo (borrowed; must outlive the engine): loads the
+ * tree at the head of the branch, creating the initial tree (/, /tool,
+ * /tool/xenstored, with C xenstored's permissions) on an empty store.
+ * @return 0, or the store's error. The caller frees *out with xsd_engine_free.
+ */
+int xsd_engine_new(struct xsd_engine **out, struct vs_repo *repo,
+		   const struct xsd_engine_opts *opts);
+
+/** Flush, then free the engine. Every connection must be freed first. NULL-safe. */
+void xsd_engine_free(struct xsd_engine *e);
+
+/**
+ * Commit every change made since the last flush to the branch as one
+ * backend batch (one commit per change), then hand out the replies and
+ * watch events held back until then. On a store failure the changes are
+ * undone, their requests answered with the error, open transactions marked
+ * to fail (EAGAIN), and the error returned.
+ */
+int xsd_engine_flush(struct xsd_engine *e);
+
+/** True when replies or changes are waiting for xsd_engine_flush(). */
+bool xsd_engine_pending(const struct xsd_engine *e);
+
+/**
+ * A domain died without RELEASE (the Xen transport saw it): remove it as
+ * RELEASE does and fire @releaseDomain.
+ */
+void xsd_engine_domain_gone(struct xsd_engine *e, unsigned int domid);
+
+/**
+ * A domain shut down (crashed, powered off, suspended) but is not gone:
+ * fire @releaseDomain once, as C xenstored does; RESUME re-arms it.
+ */
+void xsd_engine_domain_shutdown(struct xsd_engine *e, unsigned int domid);
+
+/** Called for each message (reply or watch event) to one connection; @p body is borrowed. */
+typedef void xsd_send_fn(void *payload, const struct xsd_msg_hdr *hdr, const void *body);
+
+enum xsd_conn_flags {
+	XSD_CONN_PRIV = 1 << 0, /* the privileged socket: every check passes */
+};
+
+/**
+ * A connection acting as domain @p domid. Messages for it go to @p send.
+ * @return 0, VS_ENOMEM. Free with xsd_conn_free().
+ */
+int xsd_conn_new(struct xsd_conn **out, struct xsd_engine *e, unsigned int domid,
+		 unsigned int flags, xsd_send_fn *send, void *payload);
+
+/** Abort the connection's transactions, drop its watches and queued output. NULL-safe. */
+void xsd_conn_free(struct xsd_conn *c);
+
+/**
+ * Handle one request. Its reply (and any watch events) are queued and sent
+ * at the next xsd_engine_flush(). @return 0; a negative value only when the
+ * connection must be closed (the request broke the protocol).
+ */
+int xsd_conn_request(struct xsd_conn *c, const struct xsd_msg_hdr *hdr, const void *body);
+
+/** The domain this connection acts as. */
+unsigned int xsd_conn_domid(const struct xsd_conn *c);
+
+/**
+ * Milliseconds the connection must wait before its next write request is
+ * taken (write rate limiting); 0 when it may go on. The transport stops
+ * reading from it meanwhile.
+ */
+unsigned int xsd_conn_throttle_ms(struct xsd_conn *c);
+
+#endif

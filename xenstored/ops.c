@@ -1,0 +1,601 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Node requests: READ, WRITE, MKDIR, RM, DIRECTORY, DIRECTORY_PART,
+ * GET_PERMS, SET_PERMS, with C xenstored's permission rules, error hiding
+ * and quotas. The same code serves requests outside a transaction (on the
+ * head), inside one (on its own tree, noting what it observed) and the
+ * replay of a transaction's writes at commit.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_int.h"
+
+#define NO_OWNER UINT32_MAX
+
+void xsd__view_init(struct xsd_view *v, struct xsd_engine *e, struct xsd_conn *c,
+		    struct xsd_txn *t, struct vs_tree *root)
+{
+	memset(v, 0, sizeof(*v));
+	v->e = e;
+	v->conn = c;
+	v->txn = t;
+	v->root = vs_tree_dup(root);
+}
+
+static void effect_release(struct xsd_effect *fx)
+{
+	free(fx->path);
+	xsd_meta_release(&fx->old_meta);
+}
+
+void xsd__view_release(struct xsd_view *v)
+{
+	for (size_t i = 0; i < v->nfx; i++)
+		effect_release(&v->fx[i]);
+	free(v->fx);
+	v->fx = NULL;
+	v->nfx = v->fx_cap = 0;
+	vs_tree_free(v->root);
+	v->root = NULL;
+}
+
+/* Record a changed node; @old: its metadata before (NULL for a new node). */
+static int effect_add(struct xsd_view *v, const char *path, const struct xsd_meta *old,
+		      unsigned int new_owner, bool removed, bool recursive)
+{
+	if (v->nfx == v->fx_cap) {
+		size_t ncap = v->fx_cap ? v->fx_cap * 2 : 4;
+		struct xsd_effect *nf = realloc(v->fx, ncap * sizeof(*nf));
+		if (!nf)
+			return VS_ENOMEM;
+		v->fx = nf;
+		v->fx_cap = ncap;
+	}
+	struct xsd_effect *fx = &v->fx[v->nfx];
+	memset(fx, 0, sizeof(*fx));
+	xsd_meta_init(&fx->old_meta);
+	if (!(fx->path = strdup(path)))
+		return VS_ENOMEM;
+	fx->had_old = old != NULL;
+	fx->old_owner = old ? xsd_meta_owner(old) : NO_OWNER;
+	fx->new_owner = new_owner;
+	fx->removed = removed;
+	fx->recursive = recursive;
+	if (old && xsd_meta_copy(&fx->old_meta, old) < 0) {
+		free(fx->path);
+		return VS_ENOMEM;
+	}
+	v->nfx++;
+	v->changed = true;
+	return 0;
+}
+
+/* Node counts of the domains a committed effect moved a node between. */
+static void account(struct xsd_engine *e, const struct xsd_effect *fx)
+{
+	if (fx->old_owner == fx->new_owner)
+		return;
+	struct xsd_domain *d;
+	if (fx->old_owner != NO_OWNER && (d = xsd__domain(e, fx->old_owner)) && d->nodes)
+		d->nodes--;
+	if (fx->new_owner != NO_OWNER && (d = xsd__domain(e, fx->new_owner))) {
+		d->nodes++;
+		if (d->nodes > d->nodes_max)
+			d->nodes_max = d->nodes;
+	}
+}
+
+void xsd__view_apply(struct xsd_view *v)
+{
+	for (size_t i = 0; i < v->nfx; i++) {
+		account(v->e, &v->fx[i]);
+		if (!v->fx[i].quiet)
+			xsd__watch_fire(v->e, &v->fx[i]);
+	}
+}
+
+/* The rights @c has on a node with @meta (XSD_PERM_READ/WRITE/OWNER bits). */
+static unsigned int rights(const struct xsd_conn *c, const struct xsd_meta *meta)
+{
+	if (xsd__priv(c))
+		return XSD_PERM_READ | XSD_PERM_WRITE | XSD_PERM_OWNER;
+	struct xsd_domain *d = c->e->dom[c->domid];
+	return xsd_perm_for(&meta->perms, c->domid, d ? d->target : XSD_NO_TARGET, false);
+}
+
+int xsd__path_arg(char *out, size_t outsz, struct xsd_conn *c, const char *arg, bool special_ok)
+{
+	uint64_t path_max = xsd__quota_applies(c) ? xsd__quota(c->e, c->domid, XSD_QUOTA_PATH_MAX)
+						  : 0;
+	return xsd_path_canonical(out, outsz, arg, c->domid, (unsigned int)path_max,
+				  special_ok ? XSD_PATH_SPECIAL : 0);
+}
+
+/*
+ * Error hiding (C xenstored's errno_from_parents): a missing node answers
+ * EACCES instead of ENOENT when the caller cannot read the first existing
+ * ancestor, so existence does not leak.
+ */
+static int missing(struct xsd_view *v, const char *path)
+{
+	char parent[XSD_ABS_PATH_MAX + 1];
+	struct xsd_meta meta;
+	int err = VS_ENOENT;
+
+	snprintf(parent, sizeof(parent), "%s", path);
+	while (xsd_path_parent(parent, sizeof(parent), parent) >= 0) {
+		xsd_meta_init(&meta);
+		int r = xsd__node_meta(&meta, v->root, parent);
+		xsd__txn_observe(v, parent, XSD_OBS_META);
+		if (r >= 0) {
+			if (!(rights(v->conn, &meta) & XSD_PERM_READ))
+				err = VS_EACCES;
+			xsd_meta_release(&meta);
+			break;
+		}
+		xsd_meta_release(&meta);
+	}
+	return vs_error_set(err, "%s: no such node", path);
+}
+
+/* Read @path's metadata and check @need rights on it. */
+static int get_meta(struct xsd_meta *out, struct xsd_view *v, const char *path, unsigned int need)
+{
+	int err = xsd__node_meta(out, v->root, path);
+	int oerr = xsd__txn_observe(v, path, XSD_OBS_META);
+	if (oerr < 0)
+		return oerr;
+	if (err == VS_ENOENT)
+		return missing(v, path);
+	if (err < 0)
+		return err;
+	if ((rights(v->conn, out) & need) != need)
+		return vs_error_set(need & XSD_PERM_OWNER ? VS_EACCES : VS_EACCES,
+				    "%s: permission denied", path);
+	return 0;
+}
+
+static int check_node_size(struct xsd_view *v, const struct xsd_meta *meta, size_t len)
+{
+	if (!xsd__quota_applies(v->conn))
+		return 0;
+	uint64_t q = xsd__quota(v->e, v->conn->domid, XSD_QUOTA_NODE_SIZE);
+	if (q && len + meta->perms.num * sizeof(struct xsd_perm) > q)
+		return vs_error_set(VS_ENOSPC, "node size above quota (%llu)", (unsigned long long)q);
+	return 0;
+}
+
+/* Room for @n more nodes owned by the acting domain. */
+static int check_nodes(struct xsd_view *v, uint64_t n)
+{
+	if (!xsd__quota_applies(v->conn) || v->replay)
+		return 0;
+	uint64_t q = xsd__quota(v->e, v->conn->domid, XSD_QUOTA_NODES);
+	struct xsd_domain *d = v->e->dom[v->conn->domid];
+	int64_t have = (int64_t)(d ? d->nodes : 0) + xsd__txn_nodes_delta(v);
+	if (q && have + (int64_t)n > (int64_t)q)
+		return vs_error_set(VS_ENOSPC, "domain %u: node quota (%llu) reached", v->conn->domid,
+				    (unsigned long long)q);
+	return 0;
+}
+
+/*
+ * Create @path (absent) and its missing parents, inheriting the permissions
+ * of the nearest existing ancestor, which must grant write.
+ */
+static int create(struct xsd_view *v, const char *path, const void *value, size_t len)
+{
+	char anc[XSD_ABS_PATH_MAX + 1];
+	struct xsd_meta pmeta, meta;
+	size_t depth = 0;
+	int err;
+
+	snprintf(anc, sizeof(anc), "%s", path);
+	xsd_meta_init(&pmeta);
+	xsd_meta_init(&meta);
+	for (;;) {
+		if (xsd_path_parent(anc, sizeof(anc), anc) < 0) { /* the root always exists */
+			err = vs_error_set(VS_ENOENT, "no root node");
+			goto out;
+		}
+		depth++;
+		if ((err = xsd__txn_observe(v, anc, XSD_OBS_META)) < 0)
+			goto out;
+		xsd_meta_release(&pmeta);
+		xsd_meta_init(&pmeta);
+		if (xsd__node_meta(&pmeta, v->root, anc) >= 0)
+			break;
+	}
+	if (!(rights(v->conn, &pmeta) & XSD_PERM_WRITE)) {
+		err = vs_error_set(VS_EACCES, "%s: permission denied", anc);
+		goto out;
+	}
+	if ((err = check_nodes(v, depth)) < 0)
+		goto out;
+	if ((err = xsd_perms_inherit(&meta.perms, &pmeta.perms, v->conn->domid,
+				     xsd__priv(v->conn))) < 0 ||
+	    (err = check_node_size(v, &meta, len)) < 0)
+		goto out;
+	/* Parents first, each one level below the last. */
+	size_t alen = strcmp(anc, "/") ? strlen(anc) : 0;
+	for (;;) {
+		const char *next = strchr(path + alen + 1, '/');
+		size_t plen = next ? (size_t)(next - path) : strlen(path);
+		char sub[XSD_ABS_PATH_MAX + 1];
+		memcpy(sub, path, plen);
+		sub[plen] = '\0';
+		meta.seq = xsd__next_seq(v->e);
+		if ((err = xsd__node_put(&v->root, sub, next ? NULL : value, next ? 0 : len, !next,
+					 &meta)) < 0 ||
+		    (err = effect_add(v, sub, NULL, xsd_meta_owner(&meta), false, false)) < 0)
+			goto out;
+		/* C xenstored fires only for the node written, not the parents it implied. */
+		v->fx[v->nfx - 1].quiet = next != NULL;
+		if (!next)
+			break;
+		alen = plen;
+	}
+out:
+	xsd_meta_release(&meta);
+	xsd_meta_release(&pmeta);
+	return err;
+}
+
+int xsd__op_write(struct xsd_view *v, const char *path, const void *value, size_t len)
+{
+	struct xsd_node node;
+	int err;
+
+	xsd__node_init(&node);
+	err = xsd__node_read(&node, v->root, path);
+	if (err == VS_ENOENT) {
+		xsd__node_release(&node);
+		if ((err = xsd__txn_observe(v, path, XSD_OBS_META)) < 0 ||
+		    (err = create(v, path, value, len)) < 0)
+			return err;
+		return xsd__txn_record(v, XSD_WOP_WRITE, path, value, len);
+	}
+	if (err >= 0 && (err = xsd__txn_observe(v, path, XSD_OBS_META)) >= 0 &&
+	    (err = (rights(v->conn, &node.meta) & XSD_PERM_WRITE)
+			   ? 0
+			   : vs_error_set(VS_EACCES, "%s: permission denied", path)) >= 0 &&
+	    (err = check_node_size(v, &node.meta, len)) >= 0 &&
+	    (err = xsd__txn_record(v, XSD_WOP_WRITE, path, value, len)) >= 0 &&
+	    (node.value.size != len || (len && memcmp(node.value.ptr, value, len)))) {
+		if ((err = xsd__node_put(&v->root, path, value, len, true, NULL)) >= 0)
+			err = effect_add(v, path, &node.meta, xsd_meta_owner(&node.meta), false,
+					 false);
+	}
+	xsd__node_release(&node);
+	return err;
+}
+
+int xsd__op_mkdir(struct xsd_view *v, const char *path)
+{
+	struct xsd_meta meta;
+	int err;
+
+	xsd_meta_init(&meta);
+	err = xsd__node_meta(&meta, v->root, path);
+	if (err == VS_ENOENT) {
+		if ((err = xsd__txn_observe(v, path, XSD_OBS_META)) >= 0 &&
+		    (err = create(v, path, NULL, 0)) >= 0)
+			err = xsd__txn_record(v, XSD_WOP_MKDIR, path, NULL, 0);
+	} else if (err >= 0) {
+		xsd_meta_release(&meta);
+		xsd_meta_init(&meta);
+		err = get_meta(&meta, v, path, XSD_PERM_WRITE); /* exists: nothing to do */
+	}
+	xsd_meta_release(&meta);
+	return err;
+}
+
+struct rm_ctx {
+	struct xsd_view *v;
+	const char *root;
+};
+
+static int rm_collect(void *payload, const char *path, const struct xsd_meta *meta)
+{
+	struct rm_ctx *rx = payload;
+	bool top = !strcmp(path, rx->root);
+	return effect_add(rx->v, path, meta, NO_OWNER, true, top);
+}
+
+int xsd__op_rm(struct xsd_view *v, const char *path)
+{
+	struct xsd_meta meta;
+	int err;
+
+	if (!strcmp(path, "/"))
+		return vs_error_set(VS_EINVAL, "cannot remove the root node");
+	xsd_meta_init(&meta);
+	err = xsd__node_meta(&meta, v->root, path);
+	if (err == VS_ENOENT) {
+		/* Removing a missing node is fine when its parent exists. */
+		char parent[XSD_ABS_PATH_MAX + 1];
+		xsd_path_parent(parent, sizeof(parent), path);
+		xsd_meta_release(&meta);
+		xsd_meta_init(&meta);
+		if ((err = xsd__txn_observe(v, path, XSD_OBS_META)) >= 0)
+			err = get_meta(&meta, v, parent, XSD_PERM_READ);
+		if (err >= 0)
+			err = xsd__txn_record(v, XSD_WOP_RM, path, NULL, 0);
+		xsd_meta_release(&meta);
+		return err;
+	}
+	xsd_meta_release(&meta);
+	xsd_meta_init(&meta);
+	if ((err = get_meta(&meta, v, path, XSD_PERM_WRITE)) >= 0) {
+		struct rm_ctx rx = { v, path };
+		if ((err = xsd__node_walk(v->root, path, rm_collect, &rx)) >= 0 &&
+		    (err = xsd__node_remove(&v->root, path)) >= 0)
+			err = xsd__txn_record(v, XSD_WOP_RM, path, NULL, 0);
+	}
+	xsd_meta_release(&meta);
+	return err;
+}
+
+int xsd__op_set_perms(struct xsd_view *v, const char *path, const struct xsd_perms *perms)
+{
+	struct xsd_meta meta, next;
+	int err;
+
+	if (!perms->num)
+		return vs_error_set(VS_EINVAL, "no permissions given");
+	xsd_meta_init(&meta);
+	xsd_meta_init(&next);
+	if ((err = get_meta(&meta, v, path, XSD_PERM_WRITE | XSD_PERM_OWNER)) < 0)
+		goto out;
+	if (!xsd__priv(v->conn) && perms->p[0].domid != xsd_meta_owner(&meta)) {
+		err = vs_error_set(VS_EPERM, "only the control domain changes owners");
+		goto out;
+	}
+	if ((err = xsd_meta_copy(&next, &meta)) < 0 ||
+	    (err = xsd_perms_copy(&next.perms, perms)) < 0)
+		goto out;
+	if (!v->replay && path[0] != '@' && xsd_meta_owner(&next) != xsd_meta_owner(&meta) &&
+	    (err = check_nodes(v, 0)) < 0)
+		goto out;
+	if ((err = xsd__txn_record(v, XSD_WOP_SET_PERMS, path, perms->p,
+				   perms->num * sizeof(perms->p[0]))) < 0)
+		goto out;
+	if (!xsd_perms_equal(&meta.perms, &next.perms)) {
+		if ((err = xsd__node_put(&v->root, path, NULL, 0, false, &next)) >= 0)
+			err = effect_add(v, path, &meta, path[0] == '@' ? NO_OWNER
+									: xsd_meta_owner(&next),
+					 false, false);
+		if (err >= 0 && path[0] == '@') /* special nodes count for nobody */
+			v->fx[v->nfx - 1].old_owner = NO_OWNER;
+	}
+out:
+	xsd_meta_release(&meta);
+	xsd_meta_release(&next);
+	return err;
+}
+
+/* A hash of the children list: DIRECTORY_PART's generation value. */
+static uint64_t children_gen(const struct xsd_child *v, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++) {
+		for (const char *p = v[i].name; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ull;
+		h = (h ^ v[i].seq) * 1099511628211ull;
+	}
+	return h & 0x7fffffffffffffffull;
+}
+
+static int op_directory(struct xsd_view *v, const struct xsd_msg_hdr *hdr, const char *path,
+			const char *offset)
+{
+	struct xsd_meta meta;
+	struct xsd_child *kids = NULL;
+	size_t n = 0;
+	struct vs_buf out = VS_BUF_INIT;
+	int err;
+
+	xsd_meta_init(&meta);
+	if ((err = get_meta(&meta, v, path, XSD_PERM_READ)) < 0 ||
+	    (err = xsd__txn_observe(v, path, XSD_OBS_CHILDREN)) < 0 ||
+	    (err = xsd__node_children(&kids, &n, v->root, path)) < 0)
+		goto out;
+	if (!offset) {
+		for (size_t i = 0; i < n && err >= 0; i++)
+			err = vs_buf_put(&out, kids[i].name, strlen(kids[i].name) + 1);
+	} else {
+		/* Byte offset into the NUL-separated list; answer whole names that fit. */
+		char *end;
+		unsigned long long off = strtoull(offset, &end, 10);
+		size_t at = 0, i = 0;
+		if (!*offset || *end) {
+			err = vs_error_set(VS_EINVAL, "bad offset %s", offset);
+			goto out;
+		}
+		while (i < n && at < off)
+			at += strlen(kids[i++].name) + 1;
+		if (at != off) {
+			err = vs_error_set(VS_EINVAL, "offset %llu is not at a name", off);
+			goto out;
+		}
+		err = vs_buf_printf(&out, "%llu", (unsigned long long)children_gen(kids, n));
+		if (err >= 0)
+			err = vs_buf_putc(&out, '\0');
+		for (; i < n && err >= 0; i++) {
+			size_t l = strlen(kids[i].name) + 1;
+			if (out.size + l + 1 > XSD_PAYLOAD_MAX)
+				break;
+			err = vs_buf_put(&out, kids[i].name, l);
+		}
+		if (err >= 0 && i == n)
+			err = vs_buf_putc(&out, '\0'); /* the list is complete */
+	}
+	if (err >= 0)
+		err = xsd__send(v->conn, hdr->type, hdr->req_id, hdr->tx_id, out.ptr, out.size);
+out:
+	xsd__children_free(kids, n);
+	xsd_meta_release(&meta);
+	vs_buf_release(&out);
+	return err;
+}
+
+static int op_read(struct xsd_view *v, const struct xsd_msg_hdr *hdr, const char *path)
+{
+	struct xsd_node node;
+	int err;
+
+	xsd__node_init(&node);
+	if ((err = get_meta(&node.meta, v, path, XSD_PERM_READ)) >= 0 &&
+	    (err = xsd__txn_observe(v, path, XSD_OBS_VALUE)) >= 0) {
+		xsd_meta_release(&node.meta);
+		xsd_meta_init(&node.meta);
+		if ((err = xsd__node_read(&node, v->root, path)) >= 0)
+			err = xsd__send(v->conn, hdr->type, hdr->req_id, hdr->tx_id,
+					node.value.ptr, node.value.size);
+	}
+	xsd__node_release(&node);
+	return err;
+}
+
+static int op_get_perms(struct xsd_view *v, const struct xsd_msg_hdr *hdr, const char *path)
+{
+	struct xsd_meta meta;
+	struct vs_buf out = VS_BUF_INIT;
+	int err;
+
+	xsd_meta_init(&meta);
+	if ((err = get_meta(&meta, v, path, XSD_PERM_READ)) >= 0 &&
+	    (err = xsd_perms_format_wire(&out, &meta.perms)) >= 0)
+		err = xsd__send(v->conn, hdr->type, hdr->req_id, hdr->tx_id, out.ptr, out.size);
+	xsd_meta_release(&meta);
+	vs_buf_release(&out);
+	return err;
+}
+
+/*
+ * Every domain id may appear in permissions: without a hypervisor to ask,
+ * a domain not introduced yet is still a domain the toolstack prepares
+ * nodes for. Gone domains are cleaned out when they go (ops_domain.c).
+ */
+static bool domain_exists(void *payload, unsigned int domid)
+{
+	(void)payload;
+	return domid < XSD_DOMID_COUNT || domid == XSD_DOMID_ANY;
+}
+
+/* The single NUL-terminated string a one-path request carries, or NULL. */
+static const char *one_string(const struct xsd_msg_hdr *hdr, const unsigned char *body)
+{
+	if (!hdr->len || body[hdr->len - 1] || memchr(body, '\0', hdr->len) != body + hdr->len - 1)
+		return NULL;
+	return (const char *)body;
+}
+
+int xsd__op_node(struct xsd_conn *c, const struct xsd_msg_hdr *hdr, const unsigned char *body)
+{
+	struct xsd_engine *e = c->e;
+	struct xsd_txn *t = NULL;
+	struct xsd_view v;
+	char path[XSD_ABS_PATH_MAX + 1];
+	const char *args[2] = { NULL, NULL };
+	const unsigned char *value = NULL;
+	size_t vlen = 0;
+	struct xsd_perms perms;
+	bool write = hdr->type == XSD_WRITE || hdr->type == XSD_MKDIR || hdr->type == XSD_RM ||
+		     hdr->type == XSD_SET_PERMS;
+	int err;
+
+	/* Arguments: exactly what each request carries, or EINVAL. */
+	const unsigned char *nul = hdr->len ? memchr(body, '\0', hdr->len) : NULL;
+	switch (hdr->type) {
+	case XSD_WRITE:
+		if (!nul)
+			return vs_error_set(VS_EINVAL, "WRITE without a path");
+		args[0] = (const char *)body;
+		value = nul + 1;
+		vlen = hdr->len - (size_t)(value - body);
+		break;
+	case XSD_SET_PERMS:
+	case XSD_DIRECTORY_PART:
+		if (!nul || body[hdr->len - 1])
+			return vs_error_set(VS_EINVAL, "malformed request");
+		args[0] = (const char *)body;
+		args[1] = (const char *)nul + 1;
+		if (hdr->type == XSD_DIRECTORY_PART && (nul + 1 == body + hdr->len ||
+		    memchr(nul + 1, '\0', hdr->len - (size_t)(nul + 1 - body)) !=
+			body + hdr->len - 1))
+			return vs_error_set(VS_EINVAL, "DIRECTORY_PART needs a path and an offset");
+		break;
+	default:
+		if (!(args[0] = one_string(hdr, body)))
+			return vs_error_set(VS_EINVAL, "expected one NUL-terminated path");
+	}
+	if ((err = xsd__path_arg(path, sizeof(path), c, args[0], hdr->type == XSD_SET_PERMS ||
+							    hdr->type == XSD_GET_PERMS)) < 0)
+		return err;
+	if (hdr->tx_id && !(t = xsd__txn_find(c, hdr->tx_id)))
+		return vs_error_set(VS_ENOENT, "no transaction %u", hdr->tx_id);
+	if (t && xsd__txn_failed(t))
+		return xsd__txn_failed(t);
+	if (write && !t)
+		xsd__wrl_debit(c);
+
+	xsd__view_init(&v, e, c, t, t ? xsd__txn_root(t) : e->root);
+	switch (hdr->type) {
+	case XSD_READ:
+		err = op_read(&v, hdr, path);
+		break;
+	case XSD_DIRECTORY:
+		err = op_directory(&v, hdr, path, NULL);
+		break;
+	case XSD_DIRECTORY_PART:
+		err = op_directory(&v, hdr, path, args[1]);
+		break;
+	case XSD_GET_PERMS:
+		err = op_get_perms(&v, hdr, path);
+		break;
+	case XSD_WRITE:
+		err = xsd__op_write(&v, path, value, vlen);
+		break;
+	case XSD_MKDIR:
+		err = xsd__op_mkdir(&v, path);
+		break;
+	case XSD_RM:
+		err = xsd__op_rm(&v, path);
+		break;
+	case XSD_SET_PERMS:
+		xsd_perms_init(&perms);
+		err = xsd_perms_parse_wire(&perms, args[1],
+					   hdr->len - (size_t)(args[1] - (const char *)body),
+					   xsd__quota_applies(c)
+						   ? (unsigned int)xsd__quota(e, c->domid,
+									       XSD_QUOTA_NODE_PERMS)
+						   : 0);
+		if (err >= 0)
+			err = xsd_perms_prepare_set(&perms, xsd__priv(c) || (e->dom[c->domid] &&
+					(e->dom[c->domid]->features & XSD_FEATURE_DOMID_ANY)),
+					domain_exists, e);
+		if (err >= 0)
+			err = xsd__op_set_perms(&v, path, &perms);
+		xsd_perms_release(&perms);
+		break;
+	default:
+		err = VS_ENOSYS;
+	}
+	if (err >= 0 && write)
+		err = xsd__send(c, hdr->type, hdr->req_id, hdr->tx_id, "OK", 3);
+	if (err >= 0 && v.changed) {
+		if (t) {
+			xsd__txn_set_root(t, v.root);
+			xsd__txn_account(&v);
+		} else {
+			vs_tree_free(e->root);
+			e->root = vs_tree_dup(v.root);
+			err = xsd__change(e, c, hdr->type, path, 0, 1);
+			xsd__view_apply(&v);
+		}
+	}
+	xsd__view_release(&v);
+	return err;
+}
