@@ -298,10 +298,14 @@ int xsd_engine_flush(struct xsd_engine *e)
 			changes_clear(e);
 			vs_tree_free(e->durable);
 			e->durable = vs_tree_dup(e->root);
-			/* What is stored can be read back: keep memory to the caches. */
-			vs_tree_trim(e->root);
 		}
 	}
+	/*
+	 * Reads and writes load nodes into the head tree; what is stored can be
+	 * read back, so memory stays what the repo's caches hold.
+	 */
+	if (e->nheld)
+		vs_tree_trim(e->root);
 	held_release(e);
 	return err;
 }
