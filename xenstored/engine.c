@@ -166,6 +166,10 @@ int xsd__change(struct xsd_engine *e, struct xsd_conn *c, uint32_t op, const cha
 	ch->message = vs_buf_detach(&msg);
 	ch->conn = c;
 	ch->held_mark = e->nheld;
+	/* The request's own reply is queued just before: it acknowledges the change. */
+	if (c && e->nheld && e->held[e->nheld - 1].conn == c &&
+	    e->held[e->nheld - 1].hdr.type != XSD_WATCH_EVENT)
+		ch->held_mark--;
 	ch->gen = ++e->gen;
 	ch->side = NULL;
 	ch->side_base = 0;
@@ -342,9 +346,8 @@ static int special_nodes(struct xsd_engine *e)
 		if (xsd__node_exists(e->root, name))
 			continue;
 		xsd_meta_init(&meta);
+		/* Only the privileged domain watches them until SET_PERMS says otherwise. */
 		err = xsd_perms_add(&meta.perms, e->opts.priv_domid, XSD_PERM_NONE);
-		if (err >= 0 && i)
-			err = xsd_perms_add(&meta.perms, XSD_DOMID_ANY, XSD_PERM_READ);
 		meta.seq = xsd__next_seq(e);
 		if (err >= 0)
 			err = xsd__node_put(&e->root, name, NULL, 0, false, &meta);
@@ -513,6 +516,13 @@ int xsd_conn_request(struct xsd_conn *c, const struct xsd_msg_hdr *hdr, const vo
 	c->e->stats_requests++;
 	if (c->e->opts.trace)
 		trace(c, "IN ", hdr, body);
+	/* As C xenstored: a transaction id must name an open transaction. */
+	if (hdr->tx_id && hdr->type != XSD_WATCH && hdr->type != XSD_UNWATCH &&
+	    !xsd__txn_find(c, hdr->tx_id))
+		return xsd__send_error(c, hdr, vs_error_set(VS_ENOENT, "no transaction %u",
+							    hdr->tx_id)) == VS_ENOMEM
+			       ? VS_ENOMEM
+			       : 0;
 	switch (hdr->type) {
 	case XSD_READ:
 	case XSD_WRITE:

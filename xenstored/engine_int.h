@@ -163,6 +163,8 @@ struct xsd_child {
 int xsd__node_children(struct xsd_child **out, size_t *n, struct vs_tree *root,
 		       const char *path);
 void xsd__children_free(struct xsd_child *v, size_t n);
+/* The bytes of @path's child names, NULs included (for the node-size quota). */
+int xsd__node_children_len(size_t *out, struct vs_tree *root, const char *path);
 /* Called for every node at or below @path (parents first) with its metadata. */
 typedef int xsd_node_walk_fn(void *payload, const char *path, const struct xsd_meta *meta);
 int xsd__node_walk(struct vs_tree *root, const char *path, xsd_node_walk_fn *cb, void *payload);
@@ -255,8 +257,9 @@ uint64_t xsd__quota(struct xsd_engine *e, unsigned int domid, enum xsd_quota_kin
 bool xsd__quota_applies(const struct xsd_conn *c);
 /* Count the owners of every node of @root into the domain table. */
 int xsd__domain_count_nodes(struct xsd_engine *e);
-/* Debit one write for rate limiting. */
+/* Debit one direct write, or a committed transaction's writes, for rate limiting. */
 void xsd__wrl_debit(struct xsd_conn *c);
+void xsd__wrl_debit_commit(struct xsd_conn *c, size_t nwrites);
 int xsd__op_domain(struct xsd_conn *c, const struct xsd_msg_hdr *hdr, const unsigned char *body);
 int xsd__op_quota(struct xsd_conn *c, const struct xsd_msg_hdr *hdr, const unsigned char *body);
 /* Remove domain @domid: its nodes (or re-own them), watches, transactions; @releaseDomain. */

@@ -257,6 +257,27 @@ int xsd__node_children(struct xsd_child **out, size_t *n, struct vs_tree *root, 
 	return 0;
 }
 
+static int len_cb(void *payload, const char *name, struct vs_tree *child)
+{
+	size_t *len = payload;
+	(void)child;
+	*len += strlen(name) + 1;
+	return 0;
+}
+
+int xsd__node_children_len(size_t *out, struct vs_tree *root, const char *path)
+{
+	struct vs_tree *node;
+	int err = node_tree(&node, root, path);
+
+	*out = 0;
+	if (err < 0)
+		return err;
+	err = each_child(node, !strcmp(path, "/"), len_cb, out);
+	vs_tree_free(node);
+	return err;
+}
+
 void xsd__children_free(struct xsd_child *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

@@ -114,10 +114,10 @@ int xsd__path_arg(char *out, size_t outsz, struct xsd_conn *c, const char *arg, 
 
 /*
  * Error hiding (C xenstored's errno_from_parents): a missing node answers
- * EACCES instead of ENOENT when the caller cannot read the first existing
- * ancestor, so existence does not leak.
+ * EACCES instead of ENOENT when the first existing ancestor grants the
+ * caller none of the rights @need it asked for, so existence does not leak.
  */
-static int missing(struct xsd_view *v, const char *path)
+static int missing(struct xsd_view *v, const char *path, unsigned int need)
 {
 	char parent[XSD_ABS_PATH_MAX + 1];
 	struct xsd_meta meta;
@@ -129,7 +129,7 @@ static int missing(struct xsd_view *v, const char *path)
 		int r = xsd__node_meta(&meta, v->root, parent);
 		xsd__txn_observe(v, parent, XSD_OBS_META);
 		if (r >= 0) {
-			if (!(rights(v->conn, &meta) & XSD_PERM_READ))
+			if (!(rights(v->conn, &meta) & need))
 				err = VS_EACCES;
 			xsd_meta_release(&meta);
 			break;
@@ -147,7 +147,7 @@ static int get_meta(struct xsd_meta *out, struct xsd_view *v, const char *path, 
 	if (oerr < 0)
 		return oerr;
 	if (err == VS_ENOENT)
-		return missing(v, path);
+		return missing(v, path, need);
 	if (err < 0)
 		return err;
 	if ((rights(v->conn, out) & need) != need)
@@ -156,26 +156,63 @@ static int get_meta(struct xsd_meta *out, struct xsd_view *v, const char *path, 
 	return 0;
 }
 
-static int check_node_size(struct xsd_view *v, const struct xsd_meta *meta, size_t len)
+/*
+ * The node-size quota as C xenstored counts a node: a 24-byte record
+ * header, 8 bytes per permission, the value and the child names; a node
+ * reaching the quota is refused.
+ */
+static int check_node_size(struct xsd_view *v, const struct xsd_meta *meta, size_t len,
+			   size_t children)
 {
 	if (!xsd__quota_applies(v->conn))
 		return 0;
 	uint64_t q = xsd__quota(v->e, v->conn->domid, XSD_QUOTA_NODE_SIZE);
-	if (q && len + meta->perms.num * sizeof(struct xsd_perm) > q)
+	if (q && 24 + (uint64_t)meta->perms.num * 8 + len + children >= q)
 		return vs_error_set(VS_ENOSPC, "node size above quota (%llu)", (unsigned long long)q);
 	return 0;
 }
 
-/* Room for @n more nodes owned by the acting domain. */
+/* The same for existing node @path, its value @len bytes, gaining a child of @extra bytes. */
+static int check_existing_size(struct xsd_view *v, const char *path, const struct xsd_meta *meta,
+			       size_t len, size_t extra)
+{
+	size_t children = 0;
+	int err;
+	if (!xsd__quota_applies(v->conn))
+		return 0;
+	if ((err = xsd__node_children_len(&children, v->root, path)) < 0)
+		return err;
+	return check_node_size(v, meta, len, children + extra);
+}
+
+/* Nodes the view's effects so far gave @domid (created or re-owned) minus those taken. */
+static int64_t view_nodes_delta(const struct xsd_view *v, unsigned int domid)
+{
+	int64_t n = 0;
+	for (size_t i = 0; i < v->nfx; i++) {
+		const struct xsd_effect *fx = &v->fx[i];
+		n += (fx->new_owner == domid) - (fx->old_owner == domid);
+	}
+	return n;
+}
+
+/*
+ * Room for @n more nodes owned by the acting domain, counting what its open
+ * transaction and this request already did. Checked again when a
+ * transaction commits (its replay), so concurrent transactions cannot
+ * together exceed the quota (XSA-326).
+ */
 static int check_nodes(struct xsd_view *v, uint64_t n)
 {
-	if (!xsd__quota_applies(v->conn) || v->replay)
+	if (!xsd__quota_applies(v->conn))
 		return 0;
-	uint64_t q = xsd__quota(v->e, v->conn->domid, XSD_QUOTA_NODES);
-	struct xsd_domain *d = v->e->dom[v->conn->domid];
-	int64_t have = (int64_t)(d ? d->nodes : 0) + xsd__txn_nodes_delta(v);
-	if (q && have + (int64_t)n > (int64_t)q)
-		return vs_error_set(VS_ENOSPC, "domain %u: node quota (%llu) reached", v->conn->domid,
+	unsigned int domid = v->conn->domid;
+	uint64_t q = xsd__quota(v->e, domid, XSD_QUOTA_NODES);
+	struct xsd_domain *d = v->e->dom[domid];
+	int64_t have = (int64_t)(d ? d->nodes : 0) + xsd__txn_nodes_delta(v) +
+		       view_nodes_delta(v, domid);
+	if (q && (uint64_t)(have > 0 ? have : 0) + n > q)
+		return vs_error_set(VS_ENOSPC, "domain %u: node quota (%llu) reached", domid,
 				    (unsigned long long)q);
 	return 0;
 }
@@ -215,8 +252,22 @@ static int create(struct xsd_view *v, const char *path, const void *value, size_
 		goto out;
 	if ((err = xsd_perms_inherit(&meta.perms, &pmeta.perms, v->conn->domid,
 				     xsd__priv(v->conn))) < 0 ||
-	    (err = check_node_size(v, &meta, len)) < 0)
+	    (err = check_node_size(v, &meta, len, 0)) < 0)
 		goto out;
+	if (xsd__quota_applies(v->conn)) {
+		/* The ancestor gains a child name: it must still fit. */
+		struct xsd_node anode;
+		const char *first = path + (strcmp(anc, "/") ? strlen(anc) : 0) + 1;
+		const char *slash = strchr(first, '/');
+		size_t flen = slash ? (size_t)(slash - first) : strlen(first);
+		xsd__node_init(&anode);
+		err = xsd__node_read(&anode, v->root, anc);
+		if (err >= 0)
+			err = check_existing_size(v, anc, &anode.meta, anode.value.size, flen + 1);
+		xsd__node_release(&anode);
+		if (err < 0)
+			goto out;
+	}
 	/* Parents first, each one level below the last. */
 	size_t alen = strcmp(anc, "/") ? strlen(anc) : 0;
 	for (;;) {
@@ -226,6 +277,12 @@ static int create(struct xsd_view *v, const char *path, const void *value, size_
 		memcpy(sub, path, plen);
 		sub[plen] = '\0';
 		meta.seq = xsd__next_seq(v->e);
+		if (next) { /* a new parent holds one child name */
+			const char *cend = strchr(next + 1, '/');
+			size_t clen = cend ? (size_t)(cend - next - 1) : strlen(next + 1);
+			if ((err = check_node_size(v, &meta, 0, clen + 1)) < 0)
+				goto out;
+		}
 		if ((err = xsd__node_put(&v->root, sub, next ? NULL : value, next ? 0 : len, !next,
 					 &meta)) < 0 ||
 		    (err = effect_add(v, sub, NULL, xsd_meta_owner(&meta), false, false)) < 0)
@@ -260,12 +317,17 @@ int xsd__op_write(struct xsd_view *v, const char *path, const void *value, size_
 	    (err = (rights(v->conn, &node.meta) & XSD_PERM_WRITE)
 			   ? 0
 			   : vs_error_set(VS_EACCES, "%s: permission denied", path)) >= 0 &&
-	    (err = check_node_size(v, &node.meta, len)) >= 0 &&
-	    (err = xsd__txn_record(v, XSD_WOP_WRITE, path, value, len)) >= 0 &&
-	    (node.value.size != len || (len && memcmp(node.value.ptr, value, len)))) {
-		if ((err = xsd__node_put(&v->root, path, value, len, true, NULL)) >= 0)
+	    (err = check_existing_size(v, path, &node.meta, len, 0)) >= 0 &&
+	    (err = xsd__txn_record(v, XSD_WOP_WRITE, path, value, len)) >= 0) {
+		bool same = node.value.size == len && (!len || !memcmp(node.value.ptr, value, len));
+		bool changed = v->changed;
+		if (!same)
+			err = xsd__node_put(&v->root, path, value, len, true, NULL);
+		if (err >= 0)
 			err = effect_add(v, path, &node.meta, xsd_meta_owner(&node.meta), false,
 					 false);
+		if (same) /* no commit, but the watches fire, as in C xenstored */
+			v->changed = changed;
 	}
 	xsd__node_release(&node);
 	return err;
@@ -313,13 +375,13 @@ int xsd__op_rm(struct xsd_view *v, const char *path)
 	xsd_meta_init(&meta);
 	err = xsd__node_meta(&meta, v->root, path);
 	if (err == VS_ENOENT) {
-		/* Removing a missing node is fine when its parent exists. */
+		/* Fine when the parent exists; hidden (EACCES) unless it may be written. */
 		char parent[XSD_ABS_PATH_MAX + 1];
 		xsd_path_parent(parent, sizeof(parent), path);
 		xsd_meta_release(&meta);
 		xsd_meta_init(&meta);
 		if ((err = xsd__txn_observe(v, path, XSD_OBS_META)) >= 0)
-			err = get_meta(&meta, v, parent, XSD_PERM_READ);
+			err = get_meta(&meta, v, parent, XSD_PERM_WRITE);
 		if (err >= 0)
 			err = xsd__txn_record(v, XSD_WOP_RM, path, NULL, 0);
 		xsd_meta_release(&meta);
@@ -361,14 +423,17 @@ int xsd__op_set_perms(struct xsd_view *v, const char *path, const struct xsd_per
 	if ((err = xsd__txn_record(v, XSD_WOP_SET_PERMS, path, perms->p,
 				   perms->num * sizeof(perms->p[0]))) < 0)
 		goto out;
-	if (!xsd_perms_equal(&meta.perms, &next.perms)) {
-		if ((err = xsd__node_put(&v->root, path, NULL, 0, false, &next)) >= 0)
-			err = effect_add(v, path, &meta, path[0] == '@' ? NO_OWNER
-									: xsd_meta_owner(&next),
-					 false, false);
-		if (err >= 0 && path[0] == '@') /* special nodes count for nobody */
-			v->fx[v->nfx - 1].old_owner = NO_OWNER;
-	}
+	/* The watch fires even when nothing changes, as in C xenstored. */
+	bool same = xsd_perms_equal(&meta.perms, &next.perms), changed = v->changed;
+	if (!same)
+		err = xsd__node_put(&v->root, path, NULL, 0, false, &next);
+	if (err >= 0)
+		err = effect_add(v, path, &meta, path[0] == '@' ? NO_OWNER : xsd_meta_owner(&next),
+				 false, false);
+	if (err >= 0 && path[0] == '@') /* special nodes count for nobody */
+		v->fx[v->nfx - 1].old_owner = NO_OWNER;
+	if (same)
+		v->changed = changed;
 out:
 	xsd_meta_release(&meta);
 	xsd_meta_release(&next);
@@ -405,31 +470,29 @@ static int op_directory(struct xsd_view *v, const struct xsd_msg_hdr *hdr, const
 		for (size_t i = 0; i < n && err >= 0; i++)
 			err = vs_buf_put(&out, kids[i].name, strlen(kids[i].name) + 1);
 	} else {
-		/* Byte offset into the NUL-separated list; answer whole names that fit. */
-		char *end;
-		unsigned long long off = strtoull(offset, &end, 10);
-		size_t at = 0, i = 0;
-		if (!*offset || *end) {
-			err = vs_error_set(VS_EINVAL, "bad offset %s", offset);
-			goto out;
-		}
-		while (i < n && at < off)
-			at += strlen(kids[i++].name) + 1;
-		if (at != off) {
-			err = vs_error_set(VS_EINVAL, "offset %llu is not at a name", off);
-			goto out;
-		}
-		err = vs_buf_printf(&out, "%llu", (unsigned long long)children_gen(kids, n));
+		/*
+		 * As C xenstored: the offset (atoi) is a byte offset into the
+		 * NUL-separated list; the reply is the generation, then as many
+		 * names from there as fit, then an empty string once the list ends.
+		 */
+		struct vs_buf all = VS_BUF_INIT;
+		size_t off = (size_t)strtoul(offset, NULL, 10), at;
+		for (size_t i = 0; i < n && err >= 0; i++)
+			err = vs_buf_put(&all, kids[i].name, strlen(kids[i].name) + 1);
+		if (err >= 0)
+			err = vs_buf_printf(&out, "%llu", (unsigned long long)children_gen(kids, n));
 		if (err >= 0)
 			err = vs_buf_putc(&out, '\0');
-		for (; i < n && err >= 0; i++) {
-			size_t l = strlen(kids[i].name) + 1;
+		for (at = off < all.size ? off : all.size; at < all.size && err >= 0;) {
+			size_t l = strlen(all.ptr + at) + 1;
 			if (out.size + l + 1 > XSD_PAYLOAD_MAX)
 				break;
-			err = vs_buf_put(&out, kids[i].name, l);
+			err = vs_buf_put(&out, all.ptr + at, l);
+			at += l;
 		}
-		if (err >= 0 && i == n)
+		if (err >= 0 && at >= all.size)
 			err = vs_buf_putc(&out, '\0'); /* the list is complete */
+		vs_buf_release(&all);
 	}
 	if (err >= 0)
 		err = xsd__send(v->conn, hdr->type, hdr->req_id, hdr->tx_id, out.ptr, out.size);
@@ -534,8 +597,8 @@ int xsd__op_node(struct xsd_conn *c, const struct xsd_msg_hdr *hdr, const unsign
 	if ((err = xsd__path_arg(path, sizeof(path), c, args[0], hdr->type == XSD_SET_PERMS ||
 							    hdr->type == XSD_GET_PERMS)) < 0)
 		return err;
-	if (hdr->tx_id && !(t = xsd__txn_find(c, hdr->tx_id)))
-		return vs_error_set(VS_ENOENT, "no transaction %u", hdr->tx_id);
+	if (hdr->tx_id)
+		t = xsd__txn_find(c, hdr->tx_id); /* xsd_conn_request checked it exists */
 	if (t && xsd__txn_failed(t))
 		return xsd__txn_failed(t);
 	if (write && !t)
@@ -595,6 +658,8 @@ int xsd__op_node(struct xsd_conn *c, const struct xsd_msg_hdr *hdr, const unsign
 			err = xsd__change(e, c, hdr->type, path, 0, 1);
 			xsd__view_apply(&v);
 		}
+	} else if (err >= 0 && v.nfx && !t) {
+		xsd__view_apply(&v); /* events of a change that changed nothing */
 	}
 	xsd__view_release(&v);
 	return err;

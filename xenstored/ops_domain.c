@@ -7,6 +7,7 @@
  * entries in other nodes' permissions made inert, @releaseDomain fired. A
  * domain id used again later starts from nothing.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,9 @@ static int count_cb(void *payload, const char *path, const struct xsd_meta *meta
 {
 	struct xsd_engine *e = payload;
 	(void)path;
+	/* Creation order survives a clock set back: never hand out an older number. */
+	if (meta->seq > e->seq)
+		e->seq = meta->seq;
 	struct xsd_domain *d = meta->perms.num ? xsd__domain(e, meta->perms.p[0].domid) : NULL;
 	if (d) {
 		d->nodes++;
@@ -180,8 +184,9 @@ static int parse_num(uint64_t *out, const char *s, uint64_t max)
 	char *end;
 	if (!*s || *s == '-' || *s == ' ')
 		return vs_error_set(VS_EINVAL, "bad number \"%s\"", s);
+	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
-	if (*end || v > max)
+	if (*end || errno == ERANGE || v > max)
 		return vs_error_set(VS_EINVAL, "bad number \"%s\"", s);
 	*out = v;
 	return 0;
@@ -211,7 +216,8 @@ static int op_introduce(struct xsd_conn *c, const struct xsd_msg_hdr *hdr, const
 	if ((err = parse_domid(&domid, argv[0])) < 0)
 		return err;
 	long long gfn = strtoll(argv[1], &end, 10); /* libxenstore sends it signed */
-	if (!*argv[1] || *end || (err = parse_num(&evtchn, argv[2], UINT32_MAX)) < 0)
+	/* Port 0 is never a bound event channel (4.17: EINVAL). */
+	if (!*argv[1] || *end || (err = parse_num(&evtchn, argv[2], UINT32_MAX)) < 0 || !evtchn)
 		return vs_error_set(VS_EINVAL, "INTRODUCE takes domid, gfn and event channel");
 	if (domid == e->opts.priv_domid)
 		return vs_error_set(VS_EINVAL, "the control domain is not introduced");

@@ -6,6 +6,7 @@
  * refills at WRL_RATE per second; a domain in debt is not read from until
  * it is even again (xsd_conn_throttle_ms), so transactions are not starved.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -106,6 +107,17 @@ void xsd__wrl_debit(struct xsd_conn *c)
 	d->wrl_credit -= WRL_FACTOR;
 }
 
+void xsd__wrl_debit_commit(struct xsd_conn *c, size_t nwrites)
+{
+	struct xsd_engine *e = c->e;
+	struct xsd_domain *d = e->dom[c->domid];
+	/* Its own transaction is still counted: others must be open too. */
+	if (!e->opts.wrl_rate || xsd__priv(c) || !d || open_transactions(e) <= 1)
+		return;
+	wrl_refill(e, d);
+	d->wrl_credit -= (int64_t)nwrites * WRL_FACTOR;
+}
+
 unsigned int xsd_conn_throttle_ms(struct xsd_conn *c)
 {
 	struct xsd_engine *e = c->e;
@@ -124,8 +136,9 @@ static int parse_u64(uint64_t *out, const char *s)
 	*out = 0;
 	if (!*s || *s == '-')
 		return vs_error_set(VS_EINVAL, "bad number %s", s);
+	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
-	if (*end)
+	if (*end || errno == ERANGE)
 		return vs_error_set(VS_EINVAL, "bad number %s", s);
 	*out = v;
 	return 0;

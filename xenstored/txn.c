@@ -115,9 +115,12 @@ int xsd__txn_observe(struct xsd_view *v, const char *path, unsigned int what)
 		uint64_t q = xsd__quota_applies(t->conn)
 				     ? xsd__quota(v->e, t->conn->domid, XSD_QUOTA_TRANSACTION_NODES)
 				     : 0;
-		if (q && t->nobs >= q)
+		if (q && t->nobs >= q) {
+			/* As 4.17: the transaction cannot commit any more. */
+			t->failed = VS_ENOSPC;
 			return vs_error_set(VS_ENOSPC, "transaction %u touches more than %llu nodes",
 					    t->id, (unsigned long long)q);
+		}
 		if (!(o->path = strdup(path)))
 			return VS_ENOMEM;
 		t->nobs++;
@@ -349,25 +352,32 @@ int xsd__op_transaction_end(struct xsd_conn *c, const struct xsd_msg_hdr *hdr,
 		return vs_error_set(VS_EINVAL, "TRANSACTION_END takes \"T\" or \"F\"");
 	if (!(t = xsd__txn_find(c, hdr->tx_id)))
 		return vs_error_set(VS_ENOENT, "no transaction %u", hdr->tx_id);
-	if (body[0] == 'F' || !t->nops || t->failed) {
+	if (body[0] == 'F' || t->failed) {
 		err = body[0] == 'T' ? t->failed : 0;
 		txn_end(t);
 		return err < 0 ? err : xsd__send(c, hdr->type, hdr->req_id, hdr->tx_id, "OK", 3);
 	}
+	/* A read-only transaction too: what it read must still be so. */
 	if (!still_valid(t, e->root)) {
 		txn_end(t);
 		return vs_error_set(VS_EAGAIN, "transaction conflicts with a newer change");
 	}
+	if (!t->nops) {
+		txn_end(t);
+		return xsd__send(c, hdr->type, hdr->req_id, hdr->tx_id, "OK", 3);
+	}
 	/* Its writes count against the domain's rate now (wrl_apply_debit_trans_commit). */
-	for (size_t i = 0; i < t->nops; i++)
-		xsd__wrl_debit(c);
+	xsd__wrl_debit_commit(c, t->nops);
 	xsd__view_init(&v, e, c, NULL, e->root);
 	v.replay = true;
 	if ((err = replay(&v, t)) < 0) {
 		xsd__view_release(&v);
 		txn_end(t);
-		/* A check that passed at first and fails now: the world changed. */
-		return err == VS_ENOMEM ? err : vs_error_set(VS_EAGAIN, "transaction replay failed");
+		/* A quota the commit would exceed stays an error (XSA-326); any
+		 * other check that passed at first and fails now: the world changed. */
+		return err == VS_ENOMEM || err == VS_ENOSPC
+			       ? err
+			       : vs_error_set(VS_EAGAIN, "transaction replay failed");
 	}
 	if ((err = xsd__send(c, hdr->type, hdr->req_id, hdr->tx_id, "OK", 3)) >= 0 && v.changed) {
 		bool branch = e->root != t->base;

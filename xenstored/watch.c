@@ -3,8 +3,8 @@
  * Watches: WATCH / UNWATCH, and firing them for committed changes. Watches
  * are indexed by their absolute path, so a change at /a/b/c looks up only
  * "/a/b/c", "/a/b", "/a" and "/" — the cost of a write does not grow with
- * the number of watches elsewhere. A removed subtree also fires the watches
- * below it (a scan, as removals are rare), with the watch's own path.
+ * the number of watches elsewhere. A removed subtree fires the watches on
+ * its root and above, and those registered exactly on the nodes it held.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -270,8 +270,17 @@ void xsd__watch_fire(struct xsd_engine *e, const struct xsd_effect *fx)
 	struct xsd_watch_index *ix = e->windex;
 	char anc[XSD_PATH_BUF];
 
-	if (!ix->n || (fx->removed && !fx->recursive))
-		return; /* a removed subtree fires once, from its root */
+	/* Special nodes fire only for their events, not for SET_PERMS on them (4.17). */
+	if (!ix->n || fx->path[0] == '@')
+		return;
+	if (fx->removed && !fx->recursive) {
+		/* A node removed with its parent: only watches on the node itself. */
+		for (struct xsd_watch *w = ix->b[hash_str(fx->path) & (ix->nb - 1)]; w;
+		     w = w->next_hash)
+			if (!strcmp(w->abs, fx->path))
+				fire_one(e, w, fx, fx->path);
+		return;
+	}
 	snprintf(anc, sizeof(anc), "%s", fx->path);
 	for (int depth = 0;; depth++) {
 		for (struct xsd_watch *w = ix->b[hash_str(anc) & (ix->nb - 1)]; w; w = w->next_hash)
@@ -280,12 +289,6 @@ void xsd__watch_fire(struct xsd_engine *e, const struct xsd_effect *fx)
 		if (xsd_path_parent(anc, sizeof(anc), anc) < 0)
 			break;
 	}
-	if (!fx->recursive)
-		return;
-	for (size_t i = 0; i < ix->nb; i++)
-		for (struct xsd_watch *w = ix->b[i]; w; w = w->next_hash)
-			if (strcmp(w->abs, fx->path) && xsd_path_is_descendant(w->abs, fx->path))
-				fire_one(e, w, fx, w->abs);
 }
 
 void xsd__watch_fire_special(struct xsd_engine *e, const char *name, unsigned int domid)
