@@ -60,7 +60,7 @@ int vs__uri_split(char *scheme, size_t n, const char **rest, const char *uri)
 int vs__backend_open_uri(struct vs_backend **out, const char *uri, const struct vs_repo_opts *opts)
 {
 	char scheme[16];
-	const char *rest;
+	const char *rest = NULL;
 	int err;
 
 	*out = NULL;

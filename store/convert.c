@@ -344,7 +344,7 @@ static int tag_translate(struct vs_buf *out, struct convert *cv, const struct vs
 	char hex[VS_OID_MAXHEXSZ + 1];
 	struct vs_oid target;
 	enum vs_otype type;
-	size_t rest;
+	size_t rest = 0;
 	int err;
 
 	if ((err = tag_target(&target, &type, &rest, cv->src->format, raw->ptr, raw->size)) < 0 ||
@@ -396,8 +396,8 @@ static int expand(struct plan *p, struct convert *cv, size_t k)
 	const struct vs_format *sf = cv->src->format;
 	struct vs_format_commit c;
 	struct vs_oid target;
-	enum vs_otype ttype;
-	size_t rest;
+	enum vs_otype ttype = VS_OBJ_COMMIT;
+	size_t rest = 0;
 	int err;
 
 	if (t.type == VS_OBJ_BLOB)

@@ -99,6 +99,7 @@ static int seen_get(struct seen **out, struct walk *w, const struct vs_oid *id, 
 {
 	struct seen *s = vs__oidmap_get(&w->seen, id);
 	int err;
+	*out = NULL;
 	*isnew = !s;
 	if (!s) {
 		if (!(s = vs__calloc(1, sizeof(*s))))
@@ -116,7 +117,7 @@ static int seen_get(struct seen **out, struct walk *w, const struct vs_oid *id, 
 static int walk_push(struct walk *w, const struct vs_oid *id, unsigned int flags)
 {
 	struct vs_commit *c;
-	struct seen *s;
+	struct seen *s = NULL;
 	bool isnew;
 	int err;
 
@@ -150,7 +151,7 @@ static int path_id_at(struct walk *w, const struct vs_oid *id, struct vs_oid *ou
 	struct vs_commit *c = NULL;
 	struct vs_tree *t = NULL;
 	struct vs_tree_stat st;
-	struct seen *s;
+	struct seen *s = NULL;
 	bool isnew;
 	int err;
 

@@ -167,7 +167,7 @@ static int parse_num(uint64_t *out, const char *what, const char *s, uint64_t ma
 
 static int parse_uint(unsigned int *out, const char *what, const char *s, unsigned int max)
 {
-	uint64_t v;
+	uint64_t v = 0;
 
 	if (parse_num(&v, what, s, max) < 0)
 		return -1;
@@ -191,7 +191,7 @@ static int parse_assign(char *name, size_t cap, uint64_t *val, const char *what,
 static int parse_named(struct options *o, int c, const char *arg)
 {
 	char name[64], what[3] = {'-', (char)c, '\0'};
-	uint64_t v;
+	uint64_t v = 0;
 
 	if (parse_assign(name, sizeof(name), &v, what, arg) < 0)
 		return -1;

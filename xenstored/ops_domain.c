@@ -194,7 +194,7 @@ static int parse_num(uint64_t *out, const char *s, uint64_t max)
 
 static int parse_domid(unsigned int *out, const char *s)
 {
-	uint64_t v;
+	uint64_t v = 0;
 	int err = parse_num(&v, s, XSD_DOMID_COUNT - 1);
 	*out = (unsigned int)v;
 	return err;
@@ -269,7 +269,7 @@ int xsd__op_domain(struct xsd_conn *c, const struct xsd_msg_hdr *hdr, const unsi
 	size_t n = xsd_args_split(argv, 4, body, hdr->len, NULL, NULL);
 	struct xsd_domain *d;
 	unsigned int domid;
-	uint64_t v;
+	uint64_t v = 0;
 	char buf[48];
 	int err;
 
