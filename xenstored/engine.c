@@ -58,10 +58,14 @@ static void trace(struct xsd_conn *c, const char *dir, const struct xsd_msg_hdr 
 	const char *name = xsd_msg_type_name(h->type);
 	int n = snprintf(line, sizeof(line), "%s dom%u %s req %u tx %u len %u \"", dir, c->domid,
 			 name ? name : "?", h->req_id, h->tx_id, h->len);
+	/* The payload, printable bytes as they are, others in octal, cut to fit. */
 	const unsigned char *p = body;
-	for (uint32_t i = 0; i < h->len && n < (int)sizeof(line) - 6; i++)
-		n += snprintf(line + n, sizeof(line) - (size_t)n, p[i] >= 32 && p[i] < 127 ? "%c" : "\\%o",
-			      p[i] >= 32 && p[i] < 127 ? p[i] : p[i]);
+	for (uint32_t i = 0; i < h->len && n < (int)sizeof(line) - 6; i++) {
+		if (p[i] >= 32 && p[i] < 127 && p[i] != '\\')
+			line[n++] = (char)p[i];
+		else
+			n += snprintf(line + n, sizeof(line) - (size_t)n, "\\%o", p[i]);
+	}
 	snprintf(line + n, sizeof(line) - (size_t)n, "\"");
 	e->opts.trace(e->opts.log_payload, line);
 }

@@ -151,8 +151,7 @@ static int get_meta(struct xsd_meta *out, struct xsd_view *v, const char *path, 
 	if (err < 0)
 		return err;
 	if ((rights(v->conn, out) & need) != need)
-		return vs_error_set(need & XSD_PERM_OWNER ? VS_EACCES : VS_EACCES,
-				    "%s: permission denied", path);
+		return vs_error_set(VS_EACCES, "%s: permission denied", path);
 	return 0;
 }
 
