@@ -215,6 +215,8 @@ int xsd__op_control(struct xsd_conn *c, const struct xsd_msg_hdr *hdr, const uns
 
 	if (!xsd__priv(c))
 		return vs_error_set(VS_EACCES, "CONTROL is for the control domain");
+	if ((err = xsd__mac_check(c, XSD_MAC_CONTROL, NULL, NULL, false)) < 0)
+		return err;
 	if (!n || body[hdr->len - 1])
 		return vs_error_set(VS_EINVAL, "CONTROL takes a command and its arguments");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {

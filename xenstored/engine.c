@@ -97,6 +97,18 @@ int xsd__send(struct xsd_conn *c, uint32_t type, uint32_t req_id, uint32_t tx_id
 	return 0;
 }
 
+int xsd__mac_check(const struct xsd_conn *c, enum xsd_mac_op op, const char *path,
+		   const struct xsd_meta *meta, bool quiet)
+{
+	const struct xsd_mac_hooks *mac = &c->e->opts.mac;
+	if (!mac->check || c == &c->e->self)
+		return 0;
+	int err = mac->check(mac->payload, c->domid, op, path, meta ? meta->label : NULL, quiet);
+	return err < 0 ? vs_error_set(VS_EACCES, "%s: denied by the access control policy",
+				      path ? path : xsd__op_verb(0))
+		       : 0;
+}
+
 int xsd__send_error(struct xsd_conn *c, const struct xsd_msg_hdr *req, int err)
 {
 	const char *name = xsd_error_name(err);

@@ -136,6 +136,14 @@ static inline unsigned int xsd_meta_owner(const struct xsd_meta *m)
 	return m->perms.num ? m->perms.p[0].domid : UINT32_MAX;
 }
 
+/*
+ * The mandatory access control verdict for @c doing @op on node @path with
+ * @meta (NULL: no node). 0 or VS_EACCES. The engine acting for itself
+ * (domain cleanup) is never checked.
+ */
+int xsd__mac_check(const struct xsd_conn *c, enum xsd_mac_op op, const char *path,
+		   const struct xsd_meta *meta, bool quiet);
+
 /* --- node.c: a Xenstore node is a store tree (DESIGN.md §3) --- */
 struct xsd_node {
 	struct vs_buf value;

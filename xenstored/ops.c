@@ -119,6 +119,7 @@ int xsd__path_arg(char *out, size_t outsz, struct xsd_conn *c, const char *arg, 
  */
 static int missing(struct xsd_view *v, const char *path, unsigned int need)
 {
+	enum xsd_mac_op mop = need & XSD_PERM_WRITE ? XSD_MAC_WRITE : XSD_MAC_READ;
 	char parent[XSD_ABS_PATH_MAX + 1];
 	struct xsd_meta meta;
 	int err = VS_ENOENT;
@@ -129,7 +130,8 @@ static int missing(struct xsd_view *v, const char *path, unsigned int need)
 		int r = xsd__node_meta(&meta, v->root, parent);
 		xsd__txn_observe(v, parent, XSD_OBS_META);
 		if (r >= 0) {
-			if (!(rights(v->conn, &meta) & need))
+			if (!(rights(v->conn, &meta) & need) ||
+			    xsd__mac_check(v->conn, mop, parent, &meta, true) < 0)
 				err = VS_EACCES;
 			xsd_meta_release(&meta);
 			break;
@@ -139,8 +141,9 @@ static int missing(struct xsd_view *v, const char *path, unsigned int need)
 	return vs_error_set(err, "%s: no such node", path);
 }
 
-/* Read @path's metadata and check @need rights on it. */
-static int get_meta(struct xsd_meta *out, struct xsd_view *v, const char *path, unsigned int need)
+/* Read @path's metadata and check @need rights on it, then the policy's @mop. */
+static int get_meta(struct xsd_meta *out, struct xsd_view *v, const char *path, unsigned int need,
+		    enum xsd_mac_op mop)
 {
 	int err = xsd__node_meta(out, v->root, path);
 	int oerr = xsd__txn_observe(v, path, XSD_OBS_META);
@@ -152,7 +155,7 @@ static int get_meta(struct xsd_meta *out, struct xsd_view *v, const char *path, 
 		return err;
 	if ((rights(v->conn, out) & need) != need)
 		return vs_error_set(VS_EACCES, "%s: permission denied", path);
-	return 0;
+	return xsd__mac_check(v->conn, mop, path, out, false);
 }
 
 /*
@@ -217,6 +220,23 @@ static int check_nodes(struct xsd_view *v, uint64_t n)
 }
 
 /*
+ * The label of node @path being created, from the policy, given @meta as
+ * copied from its parent (whose label it holds until replaced).
+ */
+static int new_label(struct xsd_view *v, struct xsd_meta *meta, const char *path)
+{
+	const struct xsd_mac_hooks *mac = &v->e->opts.mac;
+	char label[XSD_LABEL_MAX + 1];
+	if (!mac->label_new)
+		return 0;
+	int err = mac->label_new(mac->payload, label, sizeof(label), v->conn->domid, path,
+				 meta->label);
+	if (err < 0)
+		return vs_error_set(VS_EACCES, "%s: no label for it in the policy", path);
+	return xsd_meta_set_label(meta, label[0] ? label : NULL);
+}
+
+/*
  * Create @path (absent) and its missing parents, inheriting the permissions
  * of the nearest existing ancestor, which must grant write.
  */
@@ -251,6 +271,7 @@ static int create(struct xsd_view *v, const char *path, const void *value, size_
 		goto out;
 	if ((err = xsd_perms_inherit(&meta.perms, &pmeta.perms, v->conn->domid,
 				     xsd__priv(v->conn))) < 0 ||
+	    (err = xsd_meta_set_label(&meta, pmeta.label)) < 0 ||
 	    (err = check_node_size(v, &meta, len, 0)) < 0)
 		goto out;
 	if (xsd__quota_applies(v->conn)) {
@@ -276,6 +297,9 @@ static int create(struct xsd_view *v, const char *path, const void *value, size_
 		memcpy(sub, path, plen);
 		sub[plen] = '\0';
 		meta.seq = xsd__next_seq(v->e);
+		if ((err = new_label(v, &meta, sub)) < 0 ||
+		    (err = xsd__mac_check(v->conn, XSD_MAC_CREATE, sub, &meta, false)) < 0)
+			goto out;
 		if (next) { /* a new parent holds one child name */
 			const char *cend = strchr(next + 1, '/');
 			size_t clen = cend ? (size_t)(cend - next - 1) : strlen(next + 1);
@@ -316,6 +340,7 @@ int xsd__op_write(struct xsd_view *v, const char *path, const void *value, size_
 	    (err = (rights(v->conn, &node.meta) & XSD_PERM_WRITE)
 			   ? 0
 			   : vs_error_set(VS_EACCES, "%s: permission denied", path)) >= 0 &&
+	    (err = xsd__mac_check(v->conn, XSD_MAC_WRITE, path, &node.meta, false)) >= 0 &&
 	    (err = check_existing_size(v, path, &node.meta, len, 0)) >= 0 &&
 	    (err = xsd__txn_record(v, XSD_WOP_WRITE, path, value, len)) >= 0) {
 		bool same = node.value.size == len && (!len || !memcmp(node.value.ptr, value, len));
@@ -346,7 +371,8 @@ int xsd__op_mkdir(struct xsd_view *v, const char *path)
 	} else if (err >= 0) {
 		xsd_meta_release(&meta);
 		xsd_meta_init(&meta);
-		err = get_meta(&meta, v, path, XSD_PERM_WRITE); /* exists: nothing to do */
+		/* exists: nothing to do */
+		err = get_meta(&meta, v, path, XSD_PERM_WRITE, XSD_MAC_WRITE);
 	}
 	xsd_meta_release(&meta);
 	return err;
@@ -380,7 +406,7 @@ int xsd__op_rm(struct xsd_view *v, const char *path)
 		xsd_meta_release(&meta);
 		xsd_meta_init(&meta);
 		if ((err = xsd__txn_observe(v, path, XSD_OBS_META)) >= 0)
-			err = get_meta(&meta, v, parent, XSD_PERM_WRITE);
+			err = get_meta(&meta, v, parent, XSD_PERM_WRITE, XSD_MAC_WRITE);
 		if (err >= 0)
 			err = xsd__txn_record(v, XSD_WOP_RM, path, NULL, 0);
 		xsd_meta_release(&meta);
@@ -388,7 +414,7 @@ int xsd__op_rm(struct xsd_view *v, const char *path)
 	}
 	xsd_meta_release(&meta);
 	xsd_meta_init(&meta);
-	if ((err = get_meta(&meta, v, path, XSD_PERM_WRITE)) >= 0) {
+	if ((err = get_meta(&meta, v, path, XSD_PERM_WRITE, XSD_MAC_REMOVE)) >= 0) {
 		struct rm_ctx rx = { v, path };
 		if ((err = xsd__node_walk(v->root, path, rm_collect, &rx)) >= 0 &&
 		    (err = xsd__node_remove(&v->root, path)) >= 0)
@@ -407,7 +433,7 @@ int xsd__op_set_perms(struct xsd_view *v, const char *path, const struct xsd_per
 		return vs_error_set(VS_EINVAL, "no permissions given");
 	xsd_meta_init(&meta);
 	xsd_meta_init(&next);
-	if ((err = get_meta(&meta, v, path, XSD_PERM_WRITE | XSD_PERM_OWNER)) < 0)
+	if ((err = get_meta(&meta, v, path, XSD_PERM_WRITE | XSD_PERM_OWNER, XSD_MAC_SETPERM)) < 0)
 		goto out;
 	if (!xsd__priv(v->conn) && perms->p[0].domid != xsd_meta_owner(&meta)) {
 		err = vs_error_set(VS_EPERM, "only the control domain changes owners");
@@ -461,7 +487,7 @@ static int op_directory(struct xsd_view *v, const struct xsd_msg_hdr *hdr, const
 	int err;
 
 	xsd_meta_init(&meta);
-	if ((err = get_meta(&meta, v, path, XSD_PERM_READ)) < 0 ||
+	if ((err = get_meta(&meta, v, path, XSD_PERM_READ, XSD_MAC_LIST)) < 0 ||
 	    (err = xsd__txn_observe(v, path, XSD_OBS_CHILDREN)) < 0 ||
 	    (err = xsd__node_children(&kids, &n, v->root, path)) < 0)
 		goto out;
@@ -508,7 +534,7 @@ static int op_read(struct xsd_view *v, const struct xsd_msg_hdr *hdr, const char
 	int err;
 
 	xsd__node_init(&node);
-	if ((err = get_meta(&node.meta, v, path, XSD_PERM_READ)) >= 0 &&
+	if ((err = get_meta(&node.meta, v, path, XSD_PERM_READ, XSD_MAC_READ)) >= 0 &&
 	    (err = xsd__txn_observe(v, path, XSD_OBS_VALUE)) >= 0) {
 		xsd_meta_release(&node.meta);
 		xsd_meta_init(&node.meta);
@@ -527,7 +553,7 @@ static int op_get_perms(struct xsd_view *v, const struct xsd_msg_hdr *hdr, const
 	int err;
 
 	xsd_meta_init(&meta);
-	if ((err = get_meta(&meta, v, path, XSD_PERM_READ)) >= 0 &&
+	if ((err = get_meta(&meta, v, path, XSD_PERM_READ, XSD_MAC_READ)) >= 0 &&
 	    (err = xsd_perms_format_wire(&out, &meta.perms)) >= 0)
 		err = xsd__send(v->conn, hdr->type, hdr->req_id, hdr->tx_id, out.ptr, out.size);
 	xsd_meta_release(&meta);

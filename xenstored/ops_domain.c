@@ -288,6 +288,10 @@ int xsd__op_domain(struct xsd_conn *c, const struct xsd_msg_hdr *hdr, const unsi
 	if (priv_only && !xsd__priv(c))
 		return vs_error_set(VS_EACCES, "%s is for the control domain",
 				    xsd_msg_type_name(hdr->type));
+	if (priv_only && (err = xsd__mac_check(c, hdr->type == XSD_RELEASE ? XSD_MAC_RELEASE
+									   : XSD_MAC_INTRODUCE,
+					       NULL, NULL, false)) < 0)
+		return err;
 	switch (hdr->type) {
 	case XSD_INTRODUCE:
 		return op_introduce(c, hdr, argv);

@@ -174,6 +174,8 @@ int xsd__op_quota(struct xsd_conn *c, const struct xsd_msg_hdr *hdr, const unsig
 
 	if (!xsd__priv(c))
 		return vs_error_set(VS_EACCES, "quotas are for the control domain");
+	if ((err = xsd__mac_check(c, XSD_MAC_CONTROL, NULL, NULL, false)) < 0)
+		return err;
 	if (hdr->len && body[hdr->len - 1])
 		return vs_error_set(VS_EINVAL, "arguments must be NUL-terminated");
 	if (hdr->type == XSD_GET_QUOTA) {

@@ -157,6 +157,23 @@ static int watch_args(const char **path, const char **token, int *depth,
 	return 0;
 }
 
+/* The policy's say on watching @abs: the label of the node, or of its nearest ancestor. */
+static int watch_mac(struct xsd_conn *c, const char *abs)
+{
+	char at[XSD_PATH_BUF];
+	struct xsd_meta meta;
+	int err;
+
+	snprintf(at, sizeof(at), "%s", abs);
+	xsd_meta_init(&meta);
+	while (xsd__node_meta(&meta, c->e->root, at) < 0 &&
+	       xsd_path_parent(at, sizeof(at), at) >= 0)
+		;
+	err = xsd__mac_check(c, XSD_MAC_WATCH, abs, meta.perms.num ? &meta : NULL, false);
+	xsd_meta_release(&meta);
+	return err;
+}
+
 int xsd__op_watch(struct xsd_conn *c, const struct xsd_msg_hdr *hdr, const unsigned char *body)
 {
 	struct xsd_engine *e = c->e;
@@ -170,6 +187,8 @@ int xsd__op_watch(struct xsd_conn *c, const struct xsd_msg_hdr *hdr, const unsig
 	for (struct xsd_watch *w = c->watches; w; w = w->next_conn)
 		if (!strcmp(w->abs, abs) && !strcmp(w->token, token))
 			return vs_error_set(VS_EEXIST, "watch %s %s exists", path, token);
+	if (e->opts.mac.check && (err = watch_mac(c, abs)) < 0)
+		return err;
 	struct xsd_domain *d = xsd__domain(e, c->domid);
 	if (xsd__quota_applies(c)) {
 		uint64_t q = xsd__quota(e, c->domid, XSD_QUOTA_WATCHES);
@@ -239,6 +258,17 @@ static bool permitted(struct xsd_engine *e, const struct xsd_conn *c, const stru
 	char parent[XSD_PATH_BUF];
 	bool ok = false;
 
+	/* The policy first: a node the watcher may not read is never named to it. */
+	if (e->opts.mac.check) {
+		xsd_meta_init(&meta);
+		const struct xsd_meta *m = fx->had_old ? &fx->old_meta : NULL;
+		if (!m && xsd__node_meta(&meta, e->root, fx->path) >= 0)
+			m = &meta;
+		int err = xsd__mac_check(c, XSD_MAC_READ, fx->path, m, true);
+		xsd_meta_release(&meta);
+		if (err < 0)
+			return false;
+	}
 	if (xsd__priv(c) || (fx->had_old && can_read(c, &fx->old_meta.perms)))
 		return true;
 	xsd_meta_init(&meta);
@@ -310,6 +340,9 @@ void xsd__watch_fire_special(struct xsd_engine *e, const char *name, unsigned in
 			if (!epath)
 				continue;
 			if (!xsd__priv(w->conn) && !(have_meta && can_read(w->conn, &meta.perms)))
+				continue;
+			if (xsd__mac_check(w->conn, XSD_MAC_READ, name, have_meta ? &meta : NULL,
+					   true) < 0)
 				continue;
 			if (send_event(w, epath) < 0)
 				xsd__warn(e, "watch event %s dropped (no memory)", epath);

@@ -57,6 +57,44 @@ struct xsd_domain_hooks {
 	void *payload;
 };
 
+/** What a request does, for the mandatory access control hook (mac/). */
+enum xsd_mac_op {
+	XSD_MAC_READ,      /* READ, GET_PERMS; and receiving a node's watch events */
+	XSD_MAC_WRITE,     /* WRITE or MKDIR of an existing node */
+	XSD_MAC_CREATE,    /* a node WRITE or MKDIR creates (checked on its new label) */
+	XSD_MAC_REMOVE,    /* RM */
+	XSD_MAC_LIST,      /* DIRECTORY, DIRECTORY_PART */
+	XSD_MAC_WATCH,     /* WATCH */
+	XSD_MAC_SETPERM,   /* SET_PERMS */
+	XSD_MAC_RELABEL,   /* changing a node's label */
+	XSD_MAC_INTRODUCE, /* INTRODUCE, RESUME, SET_TARGET, SET_FEATURE */
+	XSD_MAC_RELEASE,   /* RELEASE */
+	XSD_MAC_CONTROL,   /* CONTROL, GET/SET_QUOTA */
+};
+
+/**
+ * Mandatory access control, consulted after the discretionary check: both
+ * must allow. A node's label lives in its metadata (.meta "label" line).
+ */
+struct xsd_mac_hooks {
+	/*
+	 * May domain @p domid do @p op on node @p path labelled @p label (NULL:
+	 * unlabelled; @p path is NULL for operations on no node)? @p quiet: a
+	 * watch event being filtered, not a request (audit accordingly).
+	 * @return 0 to allow, VS_EACCES to deny.
+	 */
+	int (*check)(void *payload, unsigned int domid, enum xsd_mac_op op, const char *path,
+		     const char *label, bool quiet);
+	/*
+	 * The label of node @p path that domain @p domid is creating below a
+	 * node labelled @p parent_label (may be NULL): written to @p out
+	 * (@p outsz bytes). @return 0, or VS_EINVAL to refuse the creation.
+	 */
+	int (*label_new)(void *payload, char *out, size_t outsz, unsigned int domid,
+			 const char *path, const char *parent_label);
+	void *payload;
+};
+
 /** One line of the trace log (-T): the daemon writes it where it wants. */
 typedef void xsd_log_fn(void *payload, const char *line);
 
@@ -71,6 +109,7 @@ struct xsd_engine_opts {
 	unsigned int wrl_rate;     /* writes per second per domain (0: no rate limit) */
 	unsigned int wrl_burst;    /* writes a domain may do at once */
 	struct xsd_domain_hooks hooks;
+	struct xsd_mac_hooks mac;  /* all NULL: no mandatory access control */
 	xsd_log_fn *trace;         /* each request and reply, or NULL */
 	xsd_log_fn *log;           /* warnings (soft quota, dropped events), or NULL */
 	void *log_payload;
