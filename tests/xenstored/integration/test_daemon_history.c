@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <vstore/vstore.h>
@@ -157,6 +158,40 @@ static void test_git_log_shows_the_changes(void **state)
 	assert_int_equal(xsd_harness_stop(h), 0);
 }
 
+/* Xen's own xenstore-control (xen-utils-4.17) drives the CONTROL commands. */
+static void test_xenstore_control_commands(void **state)
+{
+	struct xsd_harness *h = *state;
+	const char *ctl = "/usr/lib/xen-4.17/bin/xenstore-control";
+	char *out = NULL;
+
+	if (access(ctl, X_OK) < 0)
+		skip(); /* scripts/install-deps.sh installs it */
+	start(h, NULL);
+	assert_int_equal(xsd_harness_sh(h, NULL, &out, "%s help", ctl), 0);
+	assert_non_null(strstr(out, "quota-soft"));
+	free(out);
+	assert_int_equal(xsd_harness_sh(h, NULL, &out, "%s check", ctl), 0);
+	assert_true(!strncmp(out, "OK", 2));
+	free(out);
+	assert_int_equal(xsd_harness_sh(h, NULL, &out, "%s quota", ctl), 0);
+	assert_non_null(strstr(out, "transaction-nodes"));
+	free(out);
+	assert_int_equal(xsd_harness_sh(h, NULL, &out, "%s quota set nodes 7 && %s quota", ctl,
+					ctl),
+			 0);
+	assert_non_null(strstr(out, "nodes              7\n"));
+	free(out);
+	assert_int_equal(xsd_harness_sh(h, NULL, &out, "%s memreport", ctl), 0);
+	assert_non_null(strstr(out, "connections"));
+	free(out);
+	assert_int_equal(xsd_harness_sh(h, NULL, &out, "%s print hello-from-test", ctl), 0);
+	free(out);
+	/* Unknown commands fail cleanly. */
+	assert_true(xsd_harness_sh(h, NULL, NULL, "%s no-such-command 2>/dev/null", ctl) != 0);
+	assert_int_equal(xsd_harness_stop(h), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -167,6 +202,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sync_always_survives_kill_9_too, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_git_log_shows_the_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_xenstore_control_commands, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("xsd_daemon_history", tests, NULL, NULL);
 }
