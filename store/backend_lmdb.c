@@ -5,7 +5,7 @@
  * its batches and its vs_backend_ops. A batch is one write txn whose writes
  * are also kept in memory, so that when the map fills up it is grown and the
  * batch replayed. The environment, its registry and its txns live in
- * backend_lmdb_env.c.
+ * backend_lmdb_env.c, the records of the log in backend_lmdb_log.c.
  */
 #include "backend_lmdb_int.h"
 
@@ -76,172 +76,6 @@ int vs__lmdb_index_find(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oi
 	return 1;
 }
 
-/* Append up to @n log bytes at @off to @out: fewer where the log ends. */
-static int log_read(struct lmdb_backend *l, MDB_txn *txn, uint64_t off, size_t n,
-		    struct vs_buf *out)
-{
-	size_t no = (size_t)(off / l->e->chunk), in = (size_t)(off % l->e->chunk), got;
-	MDB_val k = { sizeof(no), &no }, v;
-	MDB_cursor *c;
-	int rc, err = 0;
-
-	if ((rc = mdb_cursor_open(txn, l->e->log, &c)))
-		return vs__lmdb_err(rc, "open log cursor", l->e->path);
-	rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
-	while (!rc && n && k.mv_size == sizeof(got) && !err) {
-		memcpy(&got, k.mv_data, sizeof(got));
-		if (got != no++ || v.mv_size <= in)
-			break; /* a gap: treat as the end */
-		size_t take = v.mv_size - in < n ? v.mv_size - in : n;
-		err = vs_buf_put(out, (const char *)v.mv_data + in, take);
-		n -= take;
-		in = 0;
-		if (n)
-			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-	}
-	mdb_cursor_close(c);
-	return !err && rc && rc != MDB_NOTFOUND ? vs__lmdb_err(rc, "read log", l->e->path) : err;
-}
-
-/* Parse a record header: its size, 0 when @n bytes are too few, -1 if bad. */
-static int hdr_parse(const unsigned char *p, size_t n, unsigned int *type, uint64_t *len)
-{
-	*len = 0;
-	for (size_t i = 1; i < n && i < HDRMAX; i++) {
-		if (i == HDRMAX - 1 && p[i] > 1)
-			return -1; /* more than 64 bits */
-		*len |= (uint64_t)(p[i] & 0x7f) << (7 * (i - 1));
-		if (!(p[i] & 0x80)) {
-			*type = p[0];
-			return (int)i + 1;
-		}
-	}
-	return n >= HDRMAX ? -1 : 0;
-}
-
-/* Read the record at @off; usually it lies inside one chunk: one lookup. */
-int vs__lmdb_rec_read(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid *id, uint64_t off,
-		      enum vs_otype *type, struct vs_buf *out)
-{
-	size_t no = (size_t)(off / l->e->chunk), in = (size_t)(off % l->e->chunk), avail = 0;
-	MDB_val k = { sizeof(no), &no }, v = { 0, NULL };
-	struct vs_buf hdr = VS_BUF_INIT;
-	unsigned int t = 0;
-	uint64_t len;
-	int rc, h, err;
-
-	if ((rc = mdb_get(txn, l->e->log, &k, &v)) && rc != MDB_NOTFOUND)
-		return vs__lmdb_err(rc, "read log", l->e->path);
-	const unsigned char *p = rc ? NULL : (const unsigned char *)v.mv_data + in;
-	if (!rc && v.mv_size > in)
-		avail = v.mv_size - in;
-	if (!(h = hdr_parse(p, avail, &t, &len))) { /* it straddles two chunks */
-		if ((err = log_read(l, txn, off, HDRMAX, &hdr)) == 0)
-			h = hdr_parse((const unsigned char *)hdr.ptr, hdr.size, &t, &len);
-		vs_buf_release(&hdr);
-		if (err < 0)
-			return err;
-	}
-	if (h <= 0 || t < VS_OBJ_COMMIT || t > VS_OBJ_TAG)
-		return corrupt_obj(l->e->path, id, "no valid record header in the log");
-	*type = (enum vs_otype)t;
-	if ((uint64_t)h + len <= avail)
-		return vs_buf_set(out, p + h, (size_t)len);
-	/* Grow with what is really there: a corrupt length must not allocate. */
-	vs_buf_clear(out);
-	if ((err = vs_buf_grow(out, len < (1 << 20) ? (size_t)len : 1 << 20)) < 0 ||
-	    (err = log_read(l, txn, off + (uint64_t)h, (size_t)len, out)) < 0)
-		return err;
-	return out->size == len ? 0 : corrupt_obj(l->e->path, id, "record past the log's end");
-}
-
-/* Load the last log chunk into l->tail (once per write txn). */
-static int tail_load(struct lmdb_backend *l)
-{
-	MDB_cursor *c;
-	MDB_val k, v;
-	int rc;
-
-	if (l->tail_loaded)
-		return 0;
-	vs_buf_clear(&l->tail);
-	l->tail_no = 0;
-	l->tail_fresh = true;
-	if ((rc = mdb_cursor_open(l->wtxn, l->e->log, &c)))
-		return vs__lmdb_err(rc, "open log cursor", l->e->path);
-	if (!(rc = mdb_cursor_get(c, &k, &v, MDB_LAST))) {
-		if (k.mv_size != sizeof(l->tail_no) || v.mv_size > l->e->chunk)
-			rc = MDB_CORRUPTED;
-		else
-			memcpy(&l->tail_no, k.mv_data, sizeof(l->tail_no));
-		if (!rc && v.mv_size == l->e->chunk)
-			l->tail_no++;
-		else if (!rc && vs_buf_set(&l->tail, v.mv_data, v.mv_size) < 0)
-			rc = ENOMEM;
-		else if (!rc)
-			l->tail_fresh = false;
-	}
-	mdb_cursor_close(c);
-	if (rc && rc != MDB_NOTFOUND)
-		return vs__lmdb_err(rc, "read the log's end", l->e->path);
-	l->tail_loaded = true;
-	return 0;
-}
-
-static int tail_put(struct lmdb_backend *l)
-{
-	MDB_val k = { sizeof(l->tail_no), &l->tail_no }, v = { l->tail.size, l->tail.ptr };
-	/* MDB_APPEND splits at the end, so full pages stay full. */
-	int rc = mdb_put(l->wtxn, l->e->log, &k, &v, l->tail_fresh ? MDB_APPEND : 0);
-	if (rc)
-		return vs__lmdb_err(rc, "append to log", l->e->path);
-	l->tail_fresh = false;
-	return 0;
-}
-
-/* Append @n bytes to the log; @flush writes a partial last chunk too. */
-static int log_append(struct lmdb_backend *l, const void *p, size_t n, bool flush)
-{
-	int err;
-	while (n) {
-		size_t take = l->e->chunk - l->tail.size < n ? l->e->chunk - l->tail.size : n;
-		if ((err = vs_buf_put(&l->tail, p, take)) < 0)
-			return err;
-		p = (const char *)p + take;
-		n -= take;
-		if (l->tail.size < l->e->chunk)
-			continue;
-		if ((err = tail_put(l)) < 0)
-			return err;
-		vs_buf_clear(&l->tail);
-		l->tail_no++;
-		l->tail_fresh = true;
-	}
-	return flush && l->tail.size ? tail_put(l) : 0;
-}
-
-int vs__lmdb_rec_append(struct lmdb_backend *l, enum vs_otype type, const void *data, size_t len,
-			uint64_t *off)
-{
-	unsigned char hdr[HDRMAX];
-	size_t h = 0, rest = len;
-	int err;
-
-	if ((err = tail_load(l)) < 0)
-		return err;
-	*off = (uint64_t)l->tail_no * l->e->chunk + l->tail.size;
-	if (*off >> (8 * OFFSZ))
-		return vs_error_set(VS_E2BIG, "log of %s is full", l->e->path);
-	hdr[h++] = (unsigned char)type;
-	do {
-		hdr[h++] = (unsigned char)((rest & 0x7f) | (rest > 0x7f ? 0x80 : 0));
-		rest >>= 7;
-	} while (rest);
-	if ((err = log_append(l, hdr, h, false)) < 0 || (err = log_append(l, data, len, true)) < 0)
-		l->tail_loaded = false; /* the tail in memory may be ahead of the log */
-	return err;
-}
-
 /* 1 when stored, 0 when already present, or an error. */
 static int apply_obj(struct lmdb_backend *l, const struct lmdb_op *op)
 {
@@ -250,7 +84,9 @@ static int apply_obj(struct lmdb_backend *l, const struct lmdb_op *op)
 	uint64_t off;
 	int err, rc;
 
-	if ((err = vs__lmdb_index_find(l, l->wtxn, &op->id, &off)) != 0)
+	/* Nearly every object written is new: the filter spares the lookup. */
+	bool fresh = vs__lmdb_filter_absent(l, &op->id);
+	if (!fresh && (err = vs__lmdb_index_find(l, l->wtxn, &op->id, &off)) != 0)
 		return err < 0 ? err : 0;
 	if ((err = vs__lmdb_rec_append(l, op->type, op->data, op->len, &off)) < 0)
 		return err;
@@ -259,6 +95,8 @@ static int apply_obj(struct lmdb_backend *l, const struct lmdb_op *op)
 		l->tail_loaded = false;
 		return vs__lmdb_err(rc, "index put", l->e->path);
 	}
+	if (!fresh)
+		vs__lmdb_filter_add(l, &op->id);
 	return 1;
 }
 
@@ -331,37 +169,53 @@ static int apply(struct lmdb_backend *l, const struct lmdb_op *op)
 
 static void batch_clear(struct lmdb_backend *l)
 {
-	for (size_t i = 0; i < l->nops; i++)
-		vs_free(l->ops[i]);
 	vs_free(l->ops);
 	l->ops = NULL;
 	l->nops = l->aops = 0;
+	vs_buf_release(&l->opdata);
 	l->in_batch = false;
 	l->batch_err = 0;
 }
 
-/* Keep a copy of @op (one allocation) for replay. */
+/* Keep a copy of @op for replay: its bytes go to one buffer that grows
+ * geometrically, so a batch costs a few allocations, not one per write. */
 static int batch_log(struct lmdb_backend *l, const struct lmdb_op *op)
 {
 	size_t nlen = op->name ? strlen(op->name) + 1 : 0;
-	struct lmdb_op *c;
+	struct lmdb_logged *c;
+	int err;
 
 	if (l->nops == l->aops) {
 		size_t n = l->aops ? l->aops * 2 : 64;
-		struct lmdb_op **a = vs__realloc(l->ops, n * sizeof(*a));
+		struct lmdb_logged *a = vs__realloc(l->ops, n * sizeof(*a));
 		if (!a)
 			return vs__enomem();
 		l->ops = a;
 		l->aops = n;
 	}
-	if (!(c = vs__malloc(sizeof(*c) + op->len + nlen)))
-		return vs__enomem();
-	*c = *op;
-	c->data = op->len ? memcpy(c + 1, op->data, op->len) : NULL;
-	if (nlen)
-		c->name = memcpy((char *)(c + 1) + op->len, op->name, nlen);
-	l->ops[l->nops++] = c;
+	c = &l->ops[l->nops];
+	c->op = *op;
+	c->op.data = NULL;
+	c->op.name = NULL;
+	c->data_at = l->opdata.size;
+	c->name_at = l->opdata.size + op->len;
+	if ((err = vs_buf_put(&l->opdata, op->data, op->len)) < 0 ||
+	    (err = vs_buf_put(&l->opdata, op->name, nlen)) < 0)
+		return err;
+	c->has_name = nlen > 0;
+	l->nops++;
 	return 0;
+}
+
+/* Logged write @i with its pointers into l->opdata. */
+static struct lmdb_op batch_op(const struct lmdb_backend *l, size_t i)
+{
+	struct lmdb_op op = l->ops[i].op;
+	if (op.len)
+		op.data = l->opdata.ptr + l->ops[i].data_at;
+	if (l->ops[i].has_name)
+		op.name = l->opdata.ptr + l->ops[i].name_at;
+	return op;
 }
 
 /* The map filled up during the batch: drop the txn, grow, replay. */
@@ -374,8 +228,10 @@ static int batch_regrow(struct lmdb_backend *l)
 		if ((err = vs__lmdb_map_resize(l->e, seen)) < 0 ||
 		    (err = vs__lmdb_wtxn_begin(l)) < 0)
 			break;
-		for (size_t i = 0; i < l->nops && err >= 0; i++)
-			err = apply(l, l->ops[i]);
+		for (size_t i = 0; i < l->nops && err >= 0; i++) {
+			struct lmdb_op op = batch_op(l, i);
+			err = apply(l, &op);
+		}
 		if (err >= 0)
 			return 0;
 		if (err != VS_ENOSPC) { /* e.g. another writer moved a ref meanwhile */

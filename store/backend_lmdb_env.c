@@ -143,26 +143,36 @@ int vs__lmdb_wtxn_begin(struct lmdb_backend *l)
 		grown = !rc;
 	}
 	writer_set(e, true);
+	vs__lmdb_filter_txn_begin(e, l->wtxn);
 	l->wmapsize = info.me_mapsize;
 	l->tail_loaded = false;
+	l->tail_dirty = false;
 	return 0;
 }
 
 /* Commit or abort the write txn; either way it is gone afterwards. */
 int vs__lmdb_wtxn_end(struct lmdb_backend *l, bool commit)
 {
-	int rc = 0;
+	size_t txnid;
+	int rc = 0, err = 0;
 
 	if (!l->wtxn)
 		return 0;
-	if (commit)
-		rc = mdb_txn_commit(l->wtxn);
-	else
+	/* The log's last chunk is written once per txn, not per record. */
+	if (commit && (err = vs__lmdb_tail_flush(l)) < 0)
+		commit = false;
+	txnid = mdb_txn_id(l->wtxn);
+	if (commit && !(rc = mdb_txn_commit(l->wtxn)))
+		vs__lmdb_filter_txn_committed(l->e, txnid);
+	else if (!commit)
 		mdb_txn_abort(l->wtxn);
 	l->wtxn = NULL;
 	l->wcur = NULL;
+	l->tail_dirty = false;
 	writer_set(l->e, false);
 	pthread_rwlock_unlock(&l->e->maplock);
+	if (err < 0)
+		return err;
 	return rc ? vs__lmdb_err(rc, "commit", l->e->path) : 0;
 }
 
@@ -181,6 +191,7 @@ int vs__lmdb_sync(struct vs_backend *b)
 
 static void env_close(struct lmdb_env *e)
 {
+	vs__lmdb_filter_free(e);
 	if (e->env)
 		mdb_env_close(e->env);
 	pthread_rwlock_destroy(&e->maplock);

@@ -64,7 +64,9 @@ int vs__lmdb_apply_odel(struct lmdb_backend *l, const struct lmdb_op *op)
 	uint64_t off;
 	int err, rc;
 
-	if ((err = vs__lmdb_index_find(l, l->wtxn, &op->id, &off)) <= 0)
+	/* No log write may come between the lookup and the cursor's delete. */
+	if ((err = vs__lmdb_tail_flush(l)) < 0 ||
+	    (err = vs__lmdb_index_find(l, l->wtxn, &op->id, &off)) <= 0)
 		return err;
 	/* The cursor stays on the entry: reading the log uses other cursors. */
 	if ((err = vs__lmdb_rec_read(l, l->wtxn, &op->id, off, &type, &rec)) < 0)
@@ -89,6 +91,8 @@ int vs__lmdb_apply_move(struct lmdb_backend *l, const struct lmdb_op *op)
 	uint64_t off, noff;
 	int err, rc;
 
+	if ((err = vs__lmdb_tail_flush(l)) < 0)
+		return err;
 	if ((err = vs__lmdb_index_find(l, l->wtxn, &op->id, &off)) <= 0 || off >= op->limit)
 		return err < 0 ? err : 0;
 	if ((err = vs__lmdb_rec_read(l, l->wtxn, &op->id, off, &type, &rec)) < 0)
@@ -142,6 +146,8 @@ int vs__lmdb_apply_drop(struct lmdb_backend *l, const struct lmdb_op *op)
 
 	l->compact.dropped = 0; /* a replay after growing the map counts afresh */
 	l->compact.drop_more = false;
+	if ((rc = vs__lmdb_tail_flush(l)) < 0)
+		return rc;
 	if ((rc = mdb_cursor_open(l->wtxn, l->e->log, &c)))
 		return vs__lmdb_err(rc, "open log cursor", l->e->path);
 	while (!(rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)) && k.mv_size == sizeof(no)) {

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What backend_lmdb.c (layout, batches, the ops) shares with
- * backend_lmdb_env.c (the environment, its registry and txns): the structs of
- * an environment and a handle, the batch's write ops, and the calls between.
+ * backend_lmdb_env.c (the environment, its registry and txns), _log.c (the
+ * records), _gc.c (deletion, compaction) and _filter.c (the index's negative
+ * cache): the structs of an environment and a handle, the batch's write ops,
+ * and the calls between.
  */
 #ifndef VSTORE_BACKEND_LMDB_INT_H
 #define VSTORE_BACKEND_LMDB_INT_H
@@ -21,6 +23,23 @@
 /* The log stores the type byte as git numbers it: keep the enum pinned. */
 static_assert(VS_OBJ_COMMIT == 1 && VS_OBJ_TREE == 2 && VS_OBJ_BLOB == 3 && VS_OBJ_TAG == 4,
 	      "enum vs_otype is stored on disk");
+
+/* backend_lmdb_filter.c: the index's negative cache (a Bloom filter). */
+enum lmdb_filter_state {
+	FILTER_NONE,    /* never built: the first write decides when to */
+	FILTER_CURRENT, /* holds every id committed up to txnid, and more */
+	FILTER_STALE,   /* another process may have indexed ids it lacks */
+};
+
+struct lmdb_filter {
+	uint64_t *bits;      /* nblocks blocks of 512 bits; NULL until built */
+	size_t nblocks;      /* below 2^32 */
+	size_t ids, cap;     /* ids it holds (counting repeats); rebuilt larger past cap */
+	size_t since;        /* ids added since it was built */
+	size_t backoff;      /* object writes before a rebuild may run */
+	size_t txnid;        /* last txn whose ids it holds, when current */
+	enum lmdb_filter_state state;
+};
 
 /* One open environment, shared by the handles of a directory in this process. */
 struct lmdb_env {
@@ -44,6 +63,7 @@ struct lmdb_env {
 	pthread_mutex_t wlock;    /* guards writer, has_writer; taken after LMDB's */
 	pthread_t writer;         /* thread holding a write txn */
 	bool has_writer;
+	struct lmdb_filter filter; /* see backend_lmdb_filter.c */
 };
 
 /* Log segments, the unit compaction reclaims: SEG_CHUNKS chunks each. */
@@ -61,6 +81,14 @@ struct lmdb_op {
 	const void *data;       /* object content, setting value; OP_IDMAP: the raw id mapped to */
 	size_t len;             /* bytes at data; OP_DROP: most chunks to delete */
 	uint64_t limit;         /* OP_MOVE, OP_DROP: the log offset compaction clears below */
+};
+
+/* A write kept for replay: its data and name live in the batch's opdata. */
+struct lmdb_logged {
+	struct lmdb_op op; /* data and name NULL here */
+	size_t data_at;    /* offset of op.len bytes of data */
+	size_t name_at;    /* offset of the NUL-terminated name, if has_name */
+	bool has_name;
 };
 
 /* A compaction pass: records below limit move to the log's end, then the
@@ -85,11 +113,13 @@ struct lmdb_backend {
 	size_t wmapsize;      /* map size when wtxn began */
 	bool in_batch;
 	int batch_err;        /* the batch is lost: every later call fails */
-	struct lmdb_op **ops; /* the batch's writes, oldest first */
+	struct lmdb_logged *ops; /* the batch's writes, oldest first */
 	size_t nops, aops;
+	struct vs_buf opdata; /* their bytes */
 	struct vs_buf tail;   /* the last log chunk, loaded lazily in wtxn */
 	size_t tail_no;
 	bool tail_loaded, tail_fresh; /* fresh: tail_no not yet in the log */
+	bool tail_dirty;      /* tail holds bytes the log does not yet have */
 	struct lmdb_compact compact;
 };
 
@@ -132,7 +162,8 @@ static inline void vs__lmdb_index_entry(unsigned char *ent, const struct vs_oid 
 		ent[n + i] = (unsigned char)(off >> (8 * (OFFSZ - 1 - i)));
 }
 
-/* backend_lmdb.c, for backend_lmdb_gc.c: the log and index primitives. */
+/* backend_lmdb.c and backend_lmdb_log.c, for the other files: the index
+ * and log primitives. */
 /* 1 with the log offset of @id in *off (l->wcur then points at its index
  * entry when @txn is the write txn), 0 when absent, or an error. */
 int vs__lmdb_index_find(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid *id,
@@ -140,11 +171,25 @@ int vs__lmdb_index_find(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oi
 /* Read the record at @off: its type and content. */
 int vs__lmdb_rec_read(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid *id, uint64_t off,
 		      enum vs_otype *type, struct vs_buf *out);
-/* Append a record at the log's end in the write txn; *off gets its offset. */
+/* Append a record at the log's end in the write txn; *off gets its offset.
+ * The last, partial chunk stays in memory until vs__lmdb_tail_flush, which
+ * reads of the log in the write txn and its commit call first. */
 int vs__lmdb_rec_append(struct lmdb_backend *l, enum vs_otype type, const void *data, size_t len,
 			uint64_t *off);
+int vs__lmdb_tail_flush(struct lmdb_backend *l);
 /* Apply @op in the batch's txn (kept for replay), else in a txn of its own. */
 int vs__lmdb_run_write(struct lmdb_backend *l, const struct lmdb_op *op);
+
+/* backend_lmdb_filter.c. True when @id is certainly not in the index (then
+ * the lookup can be skipped, and @id is recorded as indexed); builds the
+ * filter when it is worth it. Only in the write txn. */
+bool vs__lmdb_filter_absent(struct lmdb_backend *l, const struct vs_oid *id);
+/* Record @id, just indexed in the write txn after filter_absent said no. */
+void vs__lmdb_filter_add(struct lmdb_backend *l, const struct vs_oid *id);
+/* A write txn began (detects other processes' commits), or @txnid committed. */
+void vs__lmdb_filter_txn_begin(struct lmdb_env *e, MDB_txn *wtxn);
+void vs__lmdb_filter_txn_committed(struct lmdb_env *e, size_t txnid);
+void vs__lmdb_filter_free(struct lmdb_env *e);
 
 /* backend_lmdb_gc.c: deleting, listing and compaction (the "free" database). */
 int vs__lmdb_apply_odel(struct lmdb_backend *l, const struct lmdb_op *op);

@@ -4,8 +4,6 @@
  * through this repo handle notifies its watches once it committed (inside a
  * repo batch: when the batch commits).
  */
-#include <stdio.h>
-
 #include "store_int.h"
 
 #define REF_PREFIX "refs/heads/"
@@ -32,12 +30,14 @@ int vs_branch_name_check(const char *name)
 	return 0;
 }
 
+/* Runs on every commit: no stdio (the check bounds the name's length). */
 static int ref_name(char out[REF_MAX], const char *name)
 {
 	int err = vs_branch_name_check(name);
 	if (err < 0)
 		return err;
-	snprintf(out, REF_MAX, REF_PREFIX "%s", name);
+	memcpy(out, REF_PREFIX, sizeof(REF_PREFIX) - 1);
+	memcpy(out + sizeof(REF_PREFIX) - 1, name, strlen(name) + 1);
 	return 0;
 }
 

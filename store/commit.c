@@ -37,14 +37,44 @@ static int check_sig(const struct vs_signature *s, const char *who)
 	return 0;
 }
 
+/* Append the decimal digits of @v, at least @width of them. */
+static size_t put_decimal(char *p, uint64_t v, size_t width)
+{
+	char tmp[24];
+	size_t n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v || n < width);
+	for (size_t i = 0; i < n; i++)
+		p[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* "Name <email> 1700000000 +0100", built by hand: it runs on every commit. */
 static char *format_ident(const struct vs_signature *s)
 {
-	struct vs_buf b = VS_BUF_INIT;
+	size_t nlen = strlen(s->name), elen = strlen(s->email), at = 0;
 	int off = s->offset < 0 ? -s->offset : s->offset;
-	if (vs_buf_printf(&b, "%s <%s> %" PRId64 " %c%02d%02d", s->name, s->email, s->time,
-			  s->offset < 0 ? '-' : '+', off / 60, off % 60) < 0)
+	char *p = vs__malloc(nlen + elen + 40);
+
+	if (!p)
 		return NULL;
-	return vs_buf_detach(&b);
+	memcpy(p, s->name, nlen);
+	at = nlen;
+	p[at++] = ' ';
+	p[at++] = '<';
+	memcpy(p + at, s->email, elen);
+	at += elen;
+	p[at++] = '>';
+	p[at++] = ' ';
+	at += put_decimal(p + at, (uint64_t)s->time, 1); /* check_sig: 0 <= time < 10^12 */
+	p[at++] = ' ';
+	p[at++] = s->offset < 0 ? '-' : '+';
+	at += put_decimal(p + at, (uint64_t)(off / 60), 2);
+	at += put_decimal(p + at, (uint64_t)(off % 60), 2);
+	p[at] = '\0';
+	return p;
 }
 
 /* Write @tree and the commit object through the open batch. */
@@ -59,6 +89,10 @@ static int write_commit(struct vs_oid *out, struct vs_repo *repo, struct vs_tree
 		return err;
 	for (size_t i = 0; i < opts->nparents; i++) {
 		char hex[VS_OID_MAXHEXSZ + 1];
+		/* A parent written earlier in the batch lands with this commit or
+		 * neither does (a daemon's loop turn chains its commits). */
+		if (vs_oid_equal(&opts->parents[i], &log->last_commit))
+			continue;
 		if ((err = vs__backend_obj_exists(repo->backend, &opts->parents[i])) <= 0)
 			return err < 0 ? err
 				       : vs_error_set(VS_ENOENT, "parent commit %s not found",
@@ -67,7 +101,7 @@ static int write_commit(struct vs_oid *out, struct vs_repo *repo, struct vs_tree
 	fc.parents = (struct vs_oid *)opts->parents;
 	fc.nparents = opts->nparents;
 	fc.author = format_ident(opts->author);
-	fc.committer = format_ident(opts->committer ? opts->committer : opts->author);
+	fc.committer = opts->committer ? format_ident(opts->committer) : fc.author;
 	fc.message = (char *)(opts->message ? opts->message : "");
 	if (!fc.author || !fc.committer) {
 		err = vs__enomem();
@@ -76,10 +110,12 @@ static int write_commit(struct vs_oid *out, struct vs_repo *repo, struct vs_tree
 	if ((err = repo->format->commit_write(&raw, &fc)) < 0 ||
 	    (err = repo->format->hash(out, VS_OBJ_COMMIT, raw.ptr, raw.size)) < 0)
 		goto out;
-	err = vs__backend_obj_write(repo->backend, out, VS_OBJ_COMMIT, raw.ptr, raw.size);
+	if ((err = vs__backend_obj_write(repo->backend, out, VS_OBJ_COMMIT, raw.ptr, raw.size)) >= 0)
+		log->last_commit = *out;
 out:
+	if (fc.committer != fc.author)
+		vs_free(fc.committer);
 	vs_free(fc.author);
-	vs_free(fc.committer);
 	vs_buf_release(&raw);
 	return err;
 }

@@ -6,8 +6,6 @@
  * following git fsck --strict: anything it would reject is VS_ECORRUPT here,
  * so whatever we accept we can also hand to git.
  */
-#include <stdio.h>
-
 #include "format_int.h"
 
 static bool valid_mode(unsigned int mode)
@@ -94,44 +92,83 @@ int vs__codec_tree_read(struct vs_buf *out, struct vs_object_io *io, const struc
 	return 0;
 }
 
-static int entry_git_cmp(const void *a, const void *b)
+static int entry_cmp(const struct vs_format_entry *x, const struct vs_format_entry *y)
 {
-	const struct vs_format_entry *x = *(const struct vs_format_entry *const *)a;
-	const struct vs_format_entry *y = *(const struct vs_format_entry *const *)b;
 	return git_name_cmp(x->name, x->namelen, x->mode == 040000, y->name, y->namelen,
 			    y->mode == 040000);
 }
 
+static int entry_git_cmp(const void *a, const void *b)
+{
+	return entry_cmp(*(const struct vs_format_entry *const *)a,
+			 *(const struct vs_format_entry *const *)b);
+}
+
+/* Write @mode in octal at @p (no padding, as git does); returns the digits. */
+static size_t put_octal(char *p, unsigned int mode)
+{
+	char tmp[12];
+	size_t n = 0;
+	do {
+		tmp[n++] = (char)('0' + (mode & 7));
+		mode >>= 3;
+	} while (mode);
+	for (size_t i = 0; i < n; i++)
+		p[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/*
+ * Trees are written on every commit, so this avoids stdio and, for the
+ * common small tree, the heap: the entries usually arrive in git's order
+ * already (byte order differs only where a tree's name is a prefix of
+ * another name), which one pass checks.
+ */
 int vs__codec_tree_store(const struct vs_format *f, struct vs_object_io *io,
 			 const struct vs_format_entry *e, size_t n, struct vs_oid *out)
 {
-	size_t idsz = vs_oid_size(f->oid_type);
+	size_t idsz = vs_oid_size(f->oid_type), len = 0, at = 0;
 	const struct vs_format_entry *stack[64], **order = stack;
-	struct vs_buf buf = VS_BUF_INIT;
+	char small[2048], *buf = small;
+	bool sorted = true;
 	int err = 0;
 
-	if (n > VS_ARRAY_SIZE(stack) && !(order = vs__calloc(n, sizeof(*order))))
-		return vs__enomem();
-	for (size_t i = 0; i < n; i++)
-		order[i] = &e[i];
-	/* Input is in byte order; only names sharing a prefix with a tree move. */
-	qsort(order, n, sizeof(*order), entry_git_cmp);
-	if ((err = vs_buf_grow(&buf, n * 32)) < 0)
-		goto out;
 	for (size_t i = 0; i < n; i++) {
-		if ((err = vs_buf_printf(&buf, "%o ", order[i]->mode)) < 0 ||
-		    (err = vs_buf_put(&buf, order[i]->name, order[i]->namelen)) < 0 ||
-		    (err = vs_buf_putc(&buf, '\0')) < 0 ||
-		    (err = vs_buf_put(&buf, order[i]->id.id, idsz)) < 0)
-			goto out;
+		if (e[i].namelen > SIZE_MAX / 4 - len)
+			return vs_error_set(VS_EINVAL, "tree too large to encode");
+		len += 14 + e[i].namelen + idsz; /* mode, space, name, NUL, id */
+		if (i && sorted && entry_cmp(&e[i - 1], &e[i]) > 0)
+			sorted = false;
 	}
-	if ((err = f->hash(out, VS_OBJ_TREE, buf.ptr, buf.size)) < 0)
+	if (!sorted && n > VS_ARRAY_SIZE(stack) && !(order = vs__calloc(n, sizeof(*order))))
+		return vs__enomem();
+	if (len > sizeof(small) && !(buf = vs__malloc(len))) {
+		err = vs__enomem();
 		goto out;
-	err = io->write(io->ctx, out, VS_OBJ_TREE, buf.ptr, buf.size);
+	}
+	if (!sorted) {
+		for (size_t i = 0; i < n; i++)
+			order[i] = &e[i];
+		qsort(order, n, sizeof(*order), entry_git_cmp);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct vs_format_entry *x = sorted ? &e[i] : order[i];
+		at += put_octal(buf + at, x->mode);
+		buf[at++] = ' ';
+		memcpy(buf + at, x->name, x->namelen);
+		at += x->namelen;
+		buf[at++] = '\0';
+		memcpy(buf + at, x->id.id, idsz);
+		at += idsz;
+	}
+	if ((err = f->hash(out, VS_OBJ_TREE, buf, at)) < 0)
+		goto out;
+	err = io->write(io->ctx, out, VS_OBJ_TREE, buf, at);
 out:
 	if (order != stack)
 		vs_free(order);
-	vs_buf_release(&buf);
+	if (buf != small)
+		vs_free(buf);
 	return err;
 }
 
@@ -248,24 +285,53 @@ int vs__codec_commit_parse(enum vs_oid_type otype, struct vs_format_commit *out,
 	return err;
 }
 
+/* "<key> <hex id>\n" */
+static int put_id_line(struct vs_buf *out, const char *key, const struct vs_oid *id)
+{
+	char line[16 + VS_OID_MAXHEXSZ + 2];
+	size_t k = strlen(key), n = 2 * vs_oid_size(id->type);
+	memcpy(line, key, k);
+	line[k] = ' ';
+	vs_oid_tostr(line + k + 1, id);
+	line[k + 1 + n] = '\n';
+	return vs_buf_put(out, line, k + n + 2);
+}
+
+/* "<key> <text>\n" */
+static int put_text_line(struct vs_buf *out, const char *key, const char *text)
+{
+	int err;
+	if ((err = vs_buf_puts(out, key)) < 0 || (err = vs_buf_putc(out, ' ')) < 0 ||
+	    (err = vs_buf_puts(out, text)) < 0)
+		return err;
+	return vs_buf_putc(out, '\n');
+}
+
+/* Written once per commit: no stdio, one allocation sized up front. */
 int vs__codec_commit_write(struct vs_buf *out, const struct vs_format_commit *c)
 {
-	char hex[VS_OID_MAXHEXSZ + 1];
+	const char *msg = c->message ? c->message : "";
+	size_t want = 16 + VS_OID_MAXHEXSZ + 64 + strlen(c->author) + strlen(c->committer) +
+		      strlen(msg) + (c->extra_headers ? strlen(c->extra_headers) : 0);
 	int err;
 
 	vs_buf_clear(out);
-	if ((err = vs_buf_printf(out, "tree %s\n", vs_oid_tostr(hex, &c->tree))) < 0)
+	if (c->nparents > (SIZE_MAX / 2 - want) / (VS_OID_MAXHEXSZ + 8))
+		return vs__enomem();
+	if ((err = vs_buf_grow(out, want + c->nparents * (VS_OID_MAXHEXSZ + 8))) < 0 ||
+	    (err = put_id_line(out, "tree", &c->tree)) < 0)
 		return err;
 	for (size_t i = 0; i < c->nparents; i++)
-		if ((err = vs_buf_printf(out, "parent %s\n", vs_oid_tostr(hex, &c->parents[i]))) < 0)
+		if ((err = put_id_line(out, "parent", &c->parents[i])) < 0)
 			return err;
-	if ((err = vs_buf_printf(out, "author %s\ncommitter %s\n", c->author, c->committer)) < 0)
+	if ((err = put_text_line(out, "author", c->author)) < 0 ||
+	    (err = put_text_line(out, "committer", c->committer)) < 0)
 		return err;
 	if (c->extra_headers && (err = vs_buf_puts(out, c->extra_headers)) < 0)
 		return err;
 	if ((err = vs_buf_putc(out, '\n')) < 0)
 		return err;
-	return vs_buf_puts(out, c->message ? c->message : "");
+	return vs_buf_puts(out, msg);
 }
 
 struct refs_ctx {

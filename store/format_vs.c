@@ -52,17 +52,27 @@ static int sha256(unsigned char out[32], const void *a, size_t alen, const void 
 	return 0;
 }
 
+/* Every object written is hashed: the "<type> <len>\0" header is built by
+ * hand, as snprintf cost as much as hashing a small object. */
 static int vs_hash(struct vs_oid *out, enum vs_otype type, const void *data, size_t len)
 {
 	static const char *const names[] = { "", "commit", "tree", "blob", "tag" };
-	char hdr[32];
+	char hdr[32], digits[24];
 	unsigned char md[32];
-	int n, err;
+	size_t n, nd = 0;
+	int err;
 
 	if ((unsigned)type >= VS_ARRAY_SIZE(names) || !*names[type])
 		return vs_error_set(VS_EINVAL, "no object type %d", (int)type);
-	n = snprintf(hdr, sizeof(hdr), "%s %zu", names[type], len);
-	if ((err = sha256(md, hdr, (size_t)n + 1, data, len)) < 0)
+	n = strlen(names[type]);
+	memcpy(hdr, names[type], n);
+	hdr[n++] = ' ';
+	for (size_t v = len; nd == 0 || v; v /= 10)
+		digits[nd++] = (char)('0' + v % 10);
+	while (nd)
+		hdr[n++] = digits[--nd];
+	hdr[n++] = '\0';
+	if ((err = sha256(md, hdr, n, data, len)) < 0)
 		return err;
 	return vs_oid_fromraw(out, VS_OID_SHA256, md);
 }

@@ -119,8 +119,10 @@ void vs__cache_dispose(struct vs__cache *c);
 struct vs__write_log {
 	struct vs_tree **trees; /* a reference each */
 	size_t n, cap;
+	struct vs_oid last_commit; /* the last commit written in the batch; type 0: none */
 };
-/* The batch committed: mark everything logged as stored, cache it, empty the log. */
+/* The batch committed: mark everything logged as stored, cache the nodes of
+ * the last tree written (the rest is rarely read again), empty the log. */
 void vs__write_log_commit(struct vs__write_log *log);
 /* The batch was dropped: clear the pending marks, empty the log. */
 void vs__write_log_abort(struct vs__write_log *log);

@@ -86,12 +86,18 @@ void vs_tree_free(struct vs_tree *t)
 	vs_free(t);
 }
 
+/* Stored values of at most this many bytes stay when a tree is trimmed: they
+ * cost about what their id does, and reading one again (a daemon reads a node
+ * before writing it) would otherwise be a cache lookup or a backend read. */
+#define TRIM_KEEP 64
+
 /*
  * Children and values that are in the backend are kept as ids only; the
  * repo's caches may still hold them, by id. Nodes and values not stored
- * (new, or written in a batch still open) stay, trimmed below. A stored
- * child is trimmed before it is let go, so that a copy of it the cache (or
- * another tree) holds does not keep its loaded descendants alive either.
+ * (new, or written in a batch still open) stay, trimmed below, and so do
+ * small values (TRIM_KEEP). A stored child is trimmed before it is let go,
+ * so that a copy of it the cache (or another tree) holds does not keep its
+ * loaded descendants alive either.
  */
 void vs_tree_trim(struct vs_tree *t)
 {
@@ -107,7 +113,7 @@ void vs_tree_trim(struct vs_tree *t)
 			e->has_id = true;
 			vs_tree_free(e->tree);
 			e->tree = NULL;
-		} else if (e->blob && e->blob_stored) {
+		} else if (e->blob && e->blob_stored && e->blob->len > TRIM_KEEP) {
 			assert(e->has_id);
 			vs__blob_free(e->blob);
 			e->blob = NULL;

@@ -32,11 +32,31 @@ static void log_clear(struct vs__write_log *log)
 	for (size_t i = 0; i < log->n; i++)
 		vs_tree_free(log->trees[i]);
 	log->n = 0;
+	log->last_commit.type = 0;
 	if (log->cap > 4096) { /* a bulk batch: do not keep its array forever */
 		vs_free(log->trees);
 		log->trees = NULL;
 		log->cap = 0;
 	}
+}
+
+/*
+ * Cache the nodes written in the batch that @t holds (still marked pending),
+ * clearing their marks. Only the last tree written is walked: a batch of
+ * many commits (a daemon's loop turn) writes as many versions of the path
+ * to each change, and only the last one is read again; caching every
+ * version cost more than the rest of the commit and pushed useful nodes out.
+ */
+static void cache_last(struct vs_tree *t, int depth)
+{
+	if (!t || !t->pending || depth > 2 * VS_TREE_MAX_DEPTH)
+		return;
+	t->pending = false;
+	vs__cache_put(t->repo, t); /* a failed insert only costs a later reload */
+	for (size_t i = 0; i < t->n; i++)
+		cache_last(t->e[i].tree, depth + 1);
+	for (unsigned int b = 0; t->inode && b < VS_INODE_FANOUT; b++)
+		cache_last(t->child[b], depth + 1);
 }
 
 void vs__write_log_commit(struct vs__write_log *log)
@@ -45,15 +65,16 @@ void vs__write_log_commit(struct vs__write_log *log)
 	for (size_t i = 0; i < log->n; i++) {
 		struct vs_tree *t = log->trees[i];
 		t->stored = true;
-		t->pending = false;
 		for (size_t j = 0; j < t->n; j++) {
 			struct entry *e = &t->e[j];
 			assert(e->has_id);
 			e->blob_stored = true; /* kept in memory, as values read are */
 		}
-		/* A failed cache insert only costs a later reload. */
-		vs__cache_put(t->repo, t);
 	}
+	if (log->n)
+		cache_last(log->trees[log->n - 1], 0);
+	for (size_t i = 0; i < log->n; i++)
+		log->trees[i]->pending = false;
 	log_clear(log);
 }
 

@@ -120,9 +120,9 @@ VS_EXTERN int vs_tree_write(struct vs_oid *out, struct vs_tree *t);
 
 /**
  * Drop the in-memory copies @p t keeps of what was read or written through
- * it and is stored in the backend (subtrees and values become ids again,
- * read back through the repo's caches when needed); what is not stored yet
- * stays. Invisible to reads, it bounds the memory a long-lived tree holds:
+ * it and is stored in the backend (subtrees and values over 64 bytes become
+ * ids again, read back through the repo's caches when needed; smaller values
+ * stay, as cheap as their ids); what is not stored yet stays. Invisible to reads, it bounds the memory a long-lived tree holds:
  * call it on a root after each commit. Nodes are shared, so other trees
  * holding them get trimmed too. Not from inside a vs_tree_walk(),
  * vs_tree_list() or diff callback on a tree sharing nodes with @p t.
