@@ -303,7 +303,28 @@ static void client_send(void *payload, const struct xsd_msg_hdr *hdr, const void
 	cl->out_bytes += len;
 	cl->out_msgs++;
 	client_update(cl);
-	cl->ops->kick(cl);
+	if (!cl->d->deferring_kicks) {
+		cl->ops->kick(cl);
+	} else if (!cl->kick_queued) { /* a flush is handing out replies: write once after */
+		cl->kick_queued = true;
+		cl->kick_next = cl->d->kicks;
+		cl->d->kicks = cl;
+	}
+}
+
+void xsd_clients_kick(struct xsd_daemon *d)
+{
+	struct xsd_client *list = d->kicks;
+
+	d->kicks = NULL;
+	while (list) {
+		struct xsd_client *cl = list;
+		list = cl->kick_next;
+		cl->kick_next = NULL;
+		cl->kick_queued = false;
+		if (!cl->closing)
+			cl->ops->kick(cl);
+	}
 }
 
 size_t xsd_client_out_peek(struct xsd_client *cl, const void **data)

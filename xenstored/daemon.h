@@ -51,6 +51,8 @@ struct xsd_daemon {
 	uv_idle_t work_idle;	       /* runs deferred client work (loop.c) */
 	struct xsd_client *closing;    /* clients waiting to be freed (conn.c) */
 	struct xsd_client *ready;      /* clients with held input to resume (conn.c) */
+	struct xsd_client *kicks;      /* clients with output queued during a flush */
+	bool deferring_kicks;          /* a flush runs: write each client's output once after it */
 };
 
 /** How a transport moves bytes; conn.c calls these. */
@@ -88,6 +90,8 @@ struct xsd_client {
 	unsigned int inflight;	       /* requests handed to the engine, not yet answered */
 	size_t dropped;		       /* watch events dropped since the queue last drained */
 	struct xsd_client *ready_next; /* link in d->ready */
+	bool kick_queued;              /* on d->kicks */
+	struct xsd_client *kick_next;  /* link in d->kicks */
 	struct xsd_client *close_next; /* link in d->closing */
 };
 
@@ -131,6 +135,9 @@ void xsd_client_close_domain(struct xsd_daemon *d, unsigned int domid);
  * @return true while more work is queued.
  */
 bool xsd_clients_work(struct xsd_daemon *d);
+
+/** Write out what a flush queued for each client, one transport write each. */
+void xsd_clients_kick(struct xsd_daemon *d);
 
 /** Close every client and free them now (shutdown; not from a client callback). */
 void xsd_clients_close_all(struct xsd_daemon *d);

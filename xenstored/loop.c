@@ -51,7 +51,11 @@ static void flush_cb(uv_check_t *h)
 	if (!xsd_engine_pending(d->engine))
 		return;
 	/* On failure the engine has answered the requests with the error. */
-	if (xsd_engine_flush(d->engine) < 0)
+	d->deferring_kicks = true;
+	int err = xsd_engine_flush(d->engine);
+	d->deferring_kicks = false;
+	xsd_clients_kick(d);
+	if (err < 0)
 		xsd_log(d, LOG_ERR, "cannot commit to the store: %s", vs_error_last()->message);
 	/*
 	 * The engine does not say whether the batch held changes or only
