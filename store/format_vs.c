@@ -26,16 +26,24 @@
  * OpenSSL 3 spends most of a short hash fetching the algorithm and setting up
  * a context (300 ns for a name, against 90 ns reused), and names are hashed
  * on every lookup in a split directory: so the algorithm is fetched once per
- * process and each thread keeps one context (reachable from its TLS, freed
- * with the process).
+ * process and each thread keeps one context (in its TLS, freed when the
+ * thread exits through a pthread key's destructor).
  */
 static pthread_once_t md_once = PTHREAD_ONCE_INIT;
 static EVP_MD *md_sha256;
+static pthread_key_t ctx_key;
+static bool ctx_key_ok;
 static _Thread_local EVP_MD_CTX *tl_ctx;
+
+static void ctx_free(void *ctx)
+{
+	EVP_MD_CTX_free(ctx);
+}
 
 static void md_fetch(void)
 {
 	md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	ctx_key_ok = pthread_key_create(&ctx_key, ctx_free) == 0;
 }
 
 static int sha256(unsigned char out[32], const void *a, size_t alen, const void *b, size_t blen)
@@ -43,8 +51,8 @@ static int sha256(unsigned char out[32], const void *a, size_t alen, const void 
 	unsigned int n = 0;
 
 	pthread_once(&md_once, md_fetch);
-	if (!tl_ctx)
-		tl_ctx = EVP_MD_CTX_new();
+	if (!tl_ctx && (tl_ctx = EVP_MD_CTX_new()) && ctx_key_ok)
+		pthread_setspecific(ctx_key, tl_ctx); /* freed when this thread exits */
 	if (!md_sha256 || !tl_ctx || !EVP_DigestInit_ex2(tl_ctx, md_sha256, NULL) ||
 	    !EVP_DigestUpdate(tl_ctx, a, alen) || (blen && !EVP_DigestUpdate(tl_ctx, b, blen)) ||
 	    !EVP_DigestFinal_ex(tl_ctx, out, &n) || n != 32)
