@@ -542,9 +542,13 @@ static int policy_parse(struct parser *ps, const char *text, size_t len)
 	p->nwords = (p->labels.count + 63) / 64;
 	if ((err = parse_pass(ps, text, len, false)) < 0)
 		return err;
-	qsort(p->paths, p->npaths, sizeof(*p->paths), mac__pattern_cmp);
-	qsort(p->domids, p->ndomids, sizeof(*p->domids), domid_rule_cmp);
-	qsort(p->names, p->nnames, sizeof(*p->names), name_rule_cmp);
+	/* qsort's pointer must not be NULL, even for no elements. */
+	if (p->npaths)
+		qsort(p->paths, p->npaths, sizeof(*p->paths), mac__pattern_cmp);
+	if (p->ndomids)
+		qsort(p->domids, p->ndomids, sizeof(*p->domids), domid_rule_cmp);
+	if (p->nnames)
+		qsort(p->names, p->nnames, sizeof(*p->names), name_rule_cmp);
 	return mac__check_neverallow(p, ps->errs);
 }
 

@@ -183,13 +183,250 @@ static int cmd_quota_soft(struct xsd_conn *c, struct vs_buf *out, const char **a
 	return vs_buf_puts(out, "OK");
 }
 
+/*
+ * "mac relabel PATH LABEL": a node's label changes as any change does, one
+ * commit, with the policy's say on the old label and on the new one.
+ */
+static int mac_relabel(struct xsd_conn *c, struct vs_buf *out, const char **argv, size_t n)
+{
+	struct xsd_engine *e = c->e;
+	const struct xsd_mac_hooks *mac = &e->opts.mac;
+	char path[XSD_PATH_BUF];
+	struct xsd_meta meta, next;
+	struct xsd_view v;
+	int err;
+
+	if (n != 2)
+		return vs_error_set(VS_EINVAL, "mac relabel <path> <label>");
+	if ((err = xsd__path_arg(path, sizeof(path), c, argv[0], true)) < 0)
+		return err;
+	if (!mac->label_check)
+		return vs_error_set(VS_ENOTSUP, "this policy hook cannot relabel");
+	if ((err = mac->label_check(mac->payload, argv[1])) < 0)
+		return err;
+	xsd_meta_init(&meta);
+	xsd_meta_init(&next);
+	xsd__view_init(&v, e, c, NULL, e->root);
+	if ((err = xsd__node_meta(&meta, v.root, path)) < 0 ||
+	    (err = xsd__mac_check(c, XSD_MAC_RELABEL, path, &meta, false)) < 0 ||
+	    (err = xsd_meta_copy(&next, &meta)) < 0 ||
+	    (err = xsd_meta_set_label(&next, argv[1])) < 0 ||
+	    (err = xsd__mac_check(c, XSD_MAC_RELABEL, path, &next, false)) < 0)
+		goto out;
+	if (meta.label && !strcmp(meta.label, argv[1])) {
+		err = vs_buf_puts(out, "OK: unchanged");
+		goto out;
+	}
+	if ((err = xsd__node_put(&v.root, path, NULL, 0, false, &next)) < 0 ||
+	    (err = xsd__effect_add(&v, path, &meta, xsd_meta_owner(&next), false, false)) < 0)
+		goto out;
+	if (path[0] == '@') /* special nodes count for nobody */
+		v.fx[v.nfx - 1].old_owner = v.fx[v.nfx - 1].new_owner = UINT32_MAX;
+	vs_tree_free(e->root);
+	e->root = vs_tree_dup(v.root);
+	err = xsd__change(e, c, XSD_CONTROL, path, 0, 1);
+	xsd__view_apply(&v);
+	if (err >= 0)
+		err = vs_buf_puts(out, "OK");
+out:
+	xsd__view_release(&v);
+	xsd_meta_release(&meta);
+	xsd_meta_release(&next);
+	return err;
+}
+
+/* "mac ...": relabelling here; the rest (reload, mode, labels) is the policy's owner's. */
+static int cmd_mac(struct xsd_conn *c, struct vs_buf *out, const char **argv, size_t n)
+{
+	const struct xsd_mac_hooks *mac = &c->e->opts.mac;
+
+	if (!mac->check)
+		return vs_error_set(VS_ENOTSUP, "no access control policy (start with --policy)");
+	if (n && !strcmp(argv[0], "relabel"))
+		return mac_relabel(c, out, argv + 1, n - 1);
+	if (!mac->control)
+		return vs_error_set(VS_ENOTSUP, "no mac commands here");
+	return mac->control(mac->payload, out, argv, n);
+}
+
+/*
+ * "history log PATH MAX SKIP [START]" and "history read COMMIT PATH": the
+ * history of a node (the commits that changed its subtree) for socket
+ * clients; libvsclient's vsc_log() and vsc_read_at() parse these replies
+ * (client/history.c documents the format and reads the store the same way
+ * for in-process clients). A log reply holds whole lines only and ends in
+ * "more" when the next one did not fit: the client asks again with SKIP
+ * advanced, from the same START, so new commits do not shift the pages.
+ */
+#define HISTORY_SUMMARY_MAX 1024
+#define HISTORY_REPLY_MAX (XSD_PAYLOAD_MAX - 16) /* room for "more\n" and the NUL */
+
+struct history_walk {
+	struct vs_buf *out;
+	size_t skip, max, seen, sent;
+	bool more;
+	int err;
+};
+
+/* The acting domain of a commit: its Xs-Domain trailer, else its author "domN". */
+static unsigned int history_domid(struct vs_commit *commit)
+{
+	const char *msg = vs_commit_message(commit);
+	const char *t = msg ? strstr(msg, "\nXs-Domain: ") : NULL;
+	const char *name = vs_commit_author(commit)->name;
+	if (t)
+		return (unsigned int)strtoul(t + 12, NULL, 10);
+	if (!strncmp(name, "dom", 3) && name[3] >= '0' && name[3] <= '9')
+		return (unsigned int)strtoul(name + 3, NULL, 10);
+	return ~0u;
+}
+
+static int history_cb(void *payload, struct vs_commit *commit)
+{
+	struct history_walk *w = payload;
+	char hex[VS_OID_MAXHEXSZ + 1], sum[HISTORY_SUMMARY_MAX], dom[16];
+	char line[HISTORY_SUMMARY_MAX + 128];
+	unsigned int domid = history_domid(commit);
+
+	if (w->seen++ < w->skip)
+		return 0;
+	if (w->max && w->sent == w->max)
+		return 1;
+	if (domid == ~0u)
+		snprintf(dom, sizeof(dom), "-");
+	else
+		snprintf(dom, sizeof(dom), "%u", domid);
+	vs_oid_tostr(hex, vs_commit_id(commit));
+	vs_commit_summary(commit, sum, sizeof(sum));
+	int n = snprintf(line, sizeof(line), "%s %lld %s %s\n", hex,
+			 (long long)vs_commit_committer(commit)->time, dom, sum);
+	if (w->out->size + (size_t)n > HISTORY_REPLY_MAX) {
+		w->more = true;
+		return 1;
+	}
+	if ((w->err = vs_buf_put(w->out, line, (size_t)n)) < 0)
+		return 1;
+	w->sent++;
+	return 0;
+}
+
+static int history_num(size_t *out, const char *s)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end)
+		return vs_error_set(VS_EINVAL, "bad number %s", s);
+	*out = (size_t)v;
+	return 0;
+}
+
+static int history_log(struct xsd_conn *c, struct vs_buf *out, const char **argv, size_t n)
+{
+	struct xsd_engine *e = c->e;
+	char path[XSD_PATH_BUF], sp[XSD_STORE_PATH_BUF], hex[VS_OID_MAXHEXSZ + 1];
+	struct history_walk w = { .out = out };
+	struct vs_oid start;
+	int err;
+
+	if (n < 3 || n > 4 || history_num(&w.max, argv[1]) < 0 || history_num(&w.skip, argv[2]) < 0)
+		return vs_error_set(VS_EINVAL, "history log <path> <max> <skip> [<start>]");
+	if ((err = xsd__path_arg(path, sizeof(path), c, argv[0], false)) < 0 ||
+	    (err = xsd_path_store(sp, sizeof(sp), path, XSD_STORE_NODE)) < 0)
+		return err;
+	err = n == 4 ? vs_oid_fromstr(&start, argv[3]) : vs_branch_head(&start, e->repo, e->branch);
+	if (err < 0)
+		return err;
+	struct vs_log_opts o = { .path = *sp ? sp : NULL };
+	if ((err = vs_buf_printf(out, "start %s\n", vs_oid_tostr(hex, &start))) < 0 ||
+	    (err = vs_log(e->repo, &start, &o, history_cb, &w)) < 0)
+		return err;
+	if (w.err < 0)
+		return w.err;
+	return vs_buf_puts(out, w.more ? "more\n" : "end\n");
+}
+
+/* @spec as git names a commit: "<id, prefix or branch>[~N]"; "" and "HEAD": the branch. */
+static int history_resolve(struct vs_oid *out, struct xsd_engine *e, const char *spec)
+{
+	char base[256];
+	unsigned long back = 0;
+	const char *tilde = strrchr(spec, '~');
+	size_t blen = tilde ? (size_t)(tilde - spec) : strlen(spec);
+	int err;
+
+	if (tilde) {
+		char *end = NULL;
+		back = tilde[1] ? strtoul(tilde + 1, &end, 10) : 1;
+		if (tilde[1] && (*end || tilde[1] < '0' || tilde[1] > '9'))
+			return vs_error_set(VS_EINVAL, "bad commit \"%s\"", spec);
+	}
+	if (blen >= sizeof(base))
+		return vs_error_set(VS_EINVAL, "bad commit \"%s\"", spec);
+	memcpy(base, spec, blen);
+	base[blen] = '\0';
+	if (!*base || !strcmp(base, "HEAD"))
+		err = vs_branch_head(out, e->repo, e->branch);
+	else
+		err = vs_repo_resolve(out, e->repo, base);
+	for (unsigned long i = 0; err >= 0 && i < back; i++) {
+		struct vs_commit *commit;
+		if ((err = vs_commit_lookup(&commit, e->repo, out)) < 0)
+			break;
+		const struct vs_oid *parent = vs_commit_parent_id(commit, 0);
+		if (parent)
+			*out = *parent;
+		else
+			err = vs_error_set(VS_ENOENT, "%s: no such ancestor", spec);
+		vs_commit_free(commit);
+	}
+	return err;
+}
+
+static int history_read(struct xsd_conn *c, struct vs_buf *out, const char **argv, size_t n)
+{
+	char path[XSD_PATH_BUF], sp[XSD_STORE_PATH_BUF];
+	struct vs_buf meta = VS_BUF_INIT;
+	struct vs_oid id;
+	int err;
+
+	if (n != 2)
+		return vs_error_set(VS_EINVAL, "history read <commit> <path>");
+	if ((err = xsd__path_arg(path, sizeof(path), c, argv[1], false)) < 0 ||
+	    (err = history_resolve(&id, c->e, argv[0])) < 0 ||
+	    (err = xsd_path_store(sp, sizeof(sp), path, XSD_STORE_VALUE)) < 0)
+		return err;
+	if ((err = vs_read_at(out, c->e->repo, &id, sp)) != VS_ENOENT && err != VS_ENOTDIR)
+		return err;
+	/* No value blob: an empty value if the node was there, else ENOENT. */
+	vs_buf_clear(out);
+	if ((err = xsd_path_store(sp, sizeof(sp), path, XSD_STORE_META)) >= 0)
+		err = vs_read_at(&meta, c->e->repo, &id, sp);
+	vs_buf_release(&meta);
+	if (err == VS_ENOENT || err == VS_ENOTDIR)
+		return vs_error_set(VS_ENOENT, "%s: no such node at %s", path, argv[0]);
+	return err;
+}
+
+static int cmd_history(struct xsd_conn *c, struct vs_buf *out, const char **argv, size_t n)
+{
+	if (n && !strcmp(argv[0], "log"))
+		return history_log(c, out, argv + 1, n - 1);
+	if (n && !strcmp(argv[0], "read"))
+		return history_read(c, out, argv + 1, n - 1);
+	return vs_error_set(VS_EINVAL, "history log <path> <max> <skip> [<start>] | "
+				       "history read <commit> <path>");
+}
+
 static int cmd_help(struct xsd_conn *c, struct vs_buf *out, const char **argv, size_t n);
 
 static const struct control_cmd cmds[] = {
 	{ "check", "", "check the tree and the store", cmd_check },
 	{ "help", "", "list the commands", cmd_help },
+	{ "history", "log <path> <max> <skip> [<start>]", "a node's changes; read <commit> <path>",
+	  cmd_history },
 	{ "log", "[on|off]", "switch the log on or off", cmd_log },
 	{ "logfile", "<file>", "append the log to <file>", cmd_logfile },
+	{ "mac", "<command> (mac help)", "mandatory access control", cmd_mac },
 	{ "memreport", "[<file>]", "report what the daemon holds", cmd_memreport },
 	{ "print", "<string>", "write <string> to the log", cmd_print },
 	{ "quota", "[set <name> <val>|<domid>|max [-r]]", "show or set quotas", cmd_quota },

@@ -144,6 +144,7 @@ const char *xsd__op_verb(uint32_t op)
 	case XSD_TRANSACTION_END: return "commit transaction";
 	case XSD_RELEASE: return "release domain";
 	case XSD_INTRODUCE: return "introduce domain";
+	case XSD_CONTROL: return "relabel";
 	default: return "change";
 	}
 }

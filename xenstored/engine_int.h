@@ -199,6 +199,12 @@ struct xsd_effect {
 	struct xsd_meta old_meta; /* for the watch permission filter (has_perms false when new) */
 	bool had_old;
 };
+/*
+ * Record a changed node in @v: its watch event and owner accounting;
+ * @old is its metadata before (NULL for a new node).
+ */
+int xsd__effect_add(struct xsd_view *v, const char *path, const struct xsd_meta *old,
+		    unsigned int new_owner, bool removed, bool recursive);
 void xsd__view_init(struct xsd_view *v, struct xsd_engine *e, struct xsd_conn *c,
 		    struct xsd_txn *t, struct vs_tree *root);
 void xsd__view_release(struct xsd_view *v);

@@ -6,9 +6,11 @@
  * the parent waits on a pipe until the child is ready (exit 0) or has failed
  * (the child's exit status), so start-up errors still reach the terminal.
  * SIGTERM/SIGINT stop accepting, commit and sync what was taken, close every
- * connection and free everything; SIGHUP reopens the trace file.
+ * connection and free everything; SIGHUP reopens the trace file and, with
+ * --policy, the audit file and the policy (mac_glue.c).
  */
 #include "daemon.h"
+#include "mac_glue.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +40,7 @@ struct options {
 	unsigned int priv_domid, master_domid, event_timeout;
 	unsigned int wrl_rate, wrl_burst;
 	struct xsd_quota quota;
+	struct xsd_mac_glue_opts mac;
 };
 
 /* Everything the running daemon owns. */
@@ -47,6 +50,7 @@ struct daemon_main {
 	uv_signal_t sig_term, sig_int, sig_hup;
 	char *trace_path; /* absolute, for SIGHUP */
 	char *pid_file;	  /* absolute; removed at exit once written */
+	struct xsd_mac_glue *mac; /* --policy: mandatory access control, or NULL */
 	bool pid_written, loop_started, signals_started, xen_started;
 };
 
@@ -76,6 +80,11 @@ static const struct option long_options[] = {
     {"sync", required_argument, NULL, OPT_SYNC},
     {"wrl-rate", required_argument, NULL, OPT_WRL_RATE},
     {"wrl-burst", required_argument, NULL, OPT_WRL_BURST},
+    {"policy", required_argument, NULL, XSD_MAC_OPT_POLICY},
+    {"mac", required_argument, NULL, XSD_MAC_OPT_MODE},
+    {"check-policy", required_argument, NULL, XSD_MAC_OPT_CHECK},
+    {"audit-file", required_argument, NULL, XSD_MAC_OPT_AUDIT_FILE},
+    {"audit-grants", no_argument, NULL, XSD_MAC_OPT_AUDIT_GRANTS},
     {NULL, 0, NULL, 0},
 };
 
@@ -128,13 +137,14 @@ static void usage(void)
 	       "      --wrl-rate N          while transactions are open, an unprivileged\n"
 	       "                            domain's writes are limited to N per second\n"
 	       "                            (default %u; 0: no limit), as C xenstored does\n"
-	       "      --wrl-burst N         writes such a domain may make at once (default %u)\n"
-	       "  -h, -H, --help            show this help and exit\n"
-	       "\n"
-	       "Clients find the socket through XENSTORED_PATH=DIR/socket (or\n"
-	       "XENSTORED_RUNDIR=DIR).\n",
+	       "      --wrl-burst N         writes such a domain may make at once (default %u)\n",
 	       (unsigned long long)q.soft_memory, DEFAULT_EVENT_TIMEOUT, DEFAULT_WRL_RATE,
 	       DEFAULT_WRL_BURST);
+	xsd_mac_glue_usage(stdout);
+	printf("  -h, -H, --help            show this help and exit\n"
+	       "\n"
+	       "Clients find the socket through XENSTORED_PATH=DIR/socket (or\n"
+	       "XENSTORED_RUNDIR=DIR).\n");
 }
 
 static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -280,7 +290,7 @@ static int parse_option(struct options *o, int c, const char *arg)
 			return bad_usage("--sync: '%s' is neither always nor default", arg);
 		return 0;
 	default:
-		return bad_usage("unexpected option %d", c);
+		return xsd_mac_glue_option(&o->mac, c, arg);
 	}
 }
 
@@ -313,6 +323,8 @@ static int parse_args(struct options *o, int argc, char **argv)
 	}
 	if (optind < argc)
 		return bad_usage("unexpected argument '%s'", argv[optind]);
+	if (xsd_mac_glue_options_done(&o->mac) < 0)
+		return -1;
 	if (!o->store)
 		o->store = DEFAULT_STORE;
 	if (!*o->store)
@@ -450,12 +462,14 @@ static int hook_introduce(void *payload, unsigned int domid, uint64_t gfn, uint3
 static void hook_release(void *payload, unsigned int domid)
 {
 	struct xsd_daemon *d = payload;
+	struct daemon_main *m = xsd_container_of(d, struct daemon_main, d);
 
 	if (d->domains == XSD_DOMAINS_XEN)
 		xsd_xen_release(d, domid);
 	else
 		xsd_socket_release(d, domid);
 	xsd_client_close_domain(d, domid);
+	xsd_mac_glue_domain_released(m->mac, domid);
 }
 
 /* Stop accepting, commit and sync, close every connection and handle. */
@@ -474,6 +488,7 @@ static void daemon_stop(struct daemon_main *m)
 	xsd_clients_close_all(d);
 	if (m->loop_started)
 		xsd_loop_close(d);
+	xsd_mac_glue_stop(m->mac);
 	if (m->signals_started) {
 		uv_close((uv_handle_t *)&m->sig_term, NULL);
 		uv_close((uv_handle_t *)&m->sig_int, NULL);
@@ -491,6 +506,8 @@ static void on_signal(uv_signal_t *h, int signum)
 			if (trace_open(m) < 0)
 				xsd_log(&m->d, LOG_ERR, "%s", vs_error_last()->message);
 		}
+		if (m->mac)
+			xsd_mac_glue_hup(m->mac);
 		return;
 	}
 	xsd_log(&m->d, LOG_INFO, "%s: shutting down", strsignal(signum));
@@ -531,10 +548,12 @@ static int engine_start(struct daemon_main *m, const struct options *o)
 	    .log = on_engine_log,
 	    .log_payload = d,
 	};
+	if (m->mac)
+		xsd_mac_glue_hooks(&eo.mac, m->mac);
 	int err = xsd_engine_new(&d->engine, d->repo, &eo);
 	if (err < 0)
 		return err_wrap(err, "cannot start the engine on %s", o->store);
-	return 0;
+	return m->mac ? xsd_mac_glue_start(m->mac) : 0;
 }
 
 /* Everything up to a socket that accepts connections. */
@@ -548,6 +567,9 @@ static int daemon_start(struct daemon_main *m, const struct options *o)
 	    (o->pid_file && !(m->pid_file = abs_path(o->pid_file))) ||
 	    (o->trace_file && !(m->trace_path = abs_path(o->trace_file))))
 		return vs_error_set(VS_ENOMEM, "cannot resolve paths: %s", strerror(errno));
+	/* An invalid policy refuses the start before anything is made. */
+	if (o->mac.policy && (err = xsd_mac_glue_new(&m->mac, d, &o->mac)) < 0)
+		return err;
 	if ((err = mkdir_p(d->run_dir, 0755)) < 0)
 		return err;
 	if (access(d->run_dir, W_OK | X_OK) < 0)
@@ -625,6 +647,7 @@ static void daemon_free(struct daemon_main *m)
 		uv_run(d->loop, UV_RUN_DEFAULT);
 	}
 	xsd_engine_free(d->engine);
+	xsd_mac_glue_free(m->mac);
 	if (d->repo && vs_repo_sync(d->repo) < 0)
 		xsd_log(d, LOG_ERR, "cannot sync the store: %s", vs_error_last()->message);
 	vs_repo_close(d->repo);
@@ -704,6 +727,8 @@ int main(int argc, char **argv)
 
 	if (rc != 0)
 		return rc > 0 ? 0 : EXIT_USAGE;
+	if (o.mac.check)
+		return xsd_mac_glue_check_file(o.mac.check);
 	signal(SIGPIPE, SIG_IGN);
 	if (!o.no_fork)
 		detach(&notify);

@@ -198,12 +198,12 @@ static int each_child(struct vs_tree *node, bool top, child_fn *cb, void *payloa
 struct children_ctx {
 	struct xsd_child *v;
 	size_t n, cap;
+	struct xsd_meta meta; /* reused from child to child: one allocation for all */
 };
 
 static int child_cb(void *payload, const char *name, struct vs_tree *child)
 {
 	struct children_ctx *cx = payload;
-	struct xsd_meta meta;
 	int err;
 
 	if (cx->n == cx->cap) {
@@ -214,12 +214,9 @@ static int child_cb(void *payload, const char *name, struct vs_tree *child)
 		cx->v = nv;
 		cx->cap = ncap;
 	}
-	xsd_meta_init(&meta);
-	err = meta_of(&meta, child);
-	uint64_t seq = meta.seq;
-	xsd_meta_release(&meta);
-	if (err < 0)
+	if ((err = meta_of(&cx->meta, child)) < 0)
 		return err;
+	uint64_t seq = cx->meta.seq;
 	if (!(cx->v[cx->n].name = strdup(name)))
 		return VS_ENOMEM;
 	cx->v[cx->n++].seq = seq;
@@ -244,7 +241,9 @@ int xsd__node_children(struct xsd_child **out, size_t *n, struct vs_tree *root, 
 	*n = 0;
 	if (err < 0)
 		return err;
+	xsd_meta_init(&cx.meta);
 	err = each_child(node, !strcmp(path, "/"), child_cb, &cx);
+	xsd_meta_release(&cx.meta);
 	vs_tree_free(node);
 	if (err < 0) {
 		xsd__children_free(cx.v, cx.n);

@@ -40,9 +40,8 @@ void xsd__view_release(struct xsd_view *v)
 	v->root = NULL;
 }
 
-/* Record a changed node; @old: its metadata before (NULL for a new node). */
-static int effect_add(struct xsd_view *v, const char *path, const struct xsd_meta *old,
-		      unsigned int new_owner, bool removed, bool recursive)
+int xsd__effect_add(struct xsd_view *v, const char *path, const struct xsd_meta *old,
+		    unsigned int new_owner, bool removed, bool recursive)
 {
 	if (v->nfx == v->fx_cap) {
 		size_t ncap = v->fx_cap ? v->fx_cap * 2 : 4;
@@ -88,6 +87,11 @@ static void account(struct xsd_engine *e, const struct xsd_effect *fx)
 
 void xsd__view_apply(struct xsd_view *v)
 {
+	const struct xsd_mac_hooks *mac = &v->e->opts.mac;
+	/* What the policy learns from the change (a domain's name) holds for its events. */
+	for (size_t i = 0; mac->node_changed && i < v->nfx; i++)
+		mac->node_changed(mac->payload, v->fx[i].path, v->conn->domid, xsd__priv(v->conn),
+				  v->fx[i].removed);
 	for (size_t i = 0; i < v->nfx; i++) {
 		account(v->e, &v->fx[i]);
 		if (!v->fx[i].quiet)
@@ -141,11 +145,13 @@ static int missing(struct xsd_view *v, const char *path, unsigned int need)
 	return vs_error_set(err, "%s: no such node", path);
 }
 
-/* Read @path's metadata and check @need rights on it, then the policy's @mop. */
-static int get_meta(struct xsd_meta *out, struct xsd_view *v, const char *path, unsigned int need,
-		    enum xsd_mac_op mop)
+/*
+ * Check @need rights on node @path, then the policy's @mop, given what
+ * reading its metadata @meta gave (@err).
+ */
+static int check_node(struct xsd_view *v, const char *path, const struct xsd_meta *meta, int err,
+		      unsigned int need, enum xsd_mac_op mop)
 {
-	int err = xsd__node_meta(out, v->root, path);
 	int oerr = xsd__txn_observe(v, path, XSD_OBS_META);
 	if (oerr < 0)
 		return oerr;
@@ -153,9 +159,16 @@ static int get_meta(struct xsd_meta *out, struct xsd_view *v, const char *path, 
 		return missing(v, path, need);
 	if (err < 0)
 		return err;
-	if ((rights(v->conn, out) & need) != need)
+	if ((rights(v->conn, meta) & need) != need)
 		return vs_error_set(VS_EACCES, "%s: permission denied", path);
-	return xsd__mac_check(v->conn, mop, path, out, false);
+	return xsd__mac_check(v->conn, mop, path, meta, false);
+}
+
+/* Read @path's metadata and check @need rights on it, then the policy's @mop. */
+static int get_meta(struct xsd_meta *out, struct xsd_view *v, const char *path, unsigned int need,
+		    enum xsd_mac_op mop)
+{
+	return check_node(v, path, out, xsd__node_meta(out, v->root, path), need, mop);
 }
 
 /*
@@ -308,7 +321,7 @@ static int create(struct xsd_view *v, const char *path, const void *value, size_
 		}
 		if ((err = xsd__node_put(&v->root, sub, next ? NULL : value, next ? 0 : len, !next,
 					 &meta)) < 0 ||
-		    (err = effect_add(v, sub, NULL, xsd_meta_owner(&meta), false, false)) < 0)
+		    (err = xsd__effect_add(v, sub, NULL, xsd_meta_owner(&meta), false, false)) < 0)
 			goto out;
 		/* C xenstored fires only for the node written, not the parents it implied. */
 		v->fx[v->nfx - 1].quiet = next != NULL;
@@ -348,8 +361,8 @@ int xsd__op_write(struct xsd_view *v, const char *path, const void *value, size_
 		if (!same)
 			err = xsd__node_put(&v->root, path, value, len, true, NULL);
 		if (err >= 0)
-			err = effect_add(v, path, &node.meta, xsd_meta_owner(&node.meta), false,
-					 false);
+			err = xsd__effect_add(v, path, &node.meta, xsd_meta_owner(&node.meta),
+					      false, false);
 		if (same) /* no commit, but the watches fire, as in C xenstored */
 			v->changed = changed;
 	}
@@ -387,7 +400,7 @@ static int rm_collect(void *payload, const char *path, const struct xsd_meta *me
 {
 	struct rm_ctx *rx = payload;
 	bool top = !strcmp(path, rx->root);
-	return effect_add(rx->v, path, meta, NO_OWNER, true, top);
+	return xsd__effect_add(rx->v, path, meta, NO_OWNER, true, top);
 }
 
 int xsd__op_rm(struct xsd_view *v, const char *path)
@@ -453,8 +466,9 @@ int xsd__op_set_perms(struct xsd_view *v, const char *path, const struct xsd_per
 	if (!same)
 		err = xsd__node_put(&v->root, path, NULL, 0, false, &next);
 	if (err >= 0)
-		err = effect_add(v, path, &meta, path[0] == '@' ? NO_OWNER : xsd_meta_owner(&next),
-				 false, false);
+		err = xsd__effect_add(v, path, &meta,
+				      path[0] == '@' ? NO_OWNER : xsd_meta_owner(&next), false,
+				      false);
 	if (err >= 0 && path[0] == '@') /* special nodes count for nobody */
 		v->fx[v->nfx - 1].old_owner = NO_OWNER;
 	if (same)
@@ -534,14 +548,12 @@ static int op_read(struct xsd_view *v, const struct xsd_msg_hdr *hdr, const char
 	int err;
 
 	xsd__node_init(&node);
-	if ((err = get_meta(&node.meta, v, path, XSD_PERM_READ, XSD_MAC_READ)) >= 0 &&
-	    (err = xsd__txn_observe(v, path, XSD_OBS_VALUE)) >= 0) {
-		xsd_meta_release(&node.meta);
-		xsd_meta_init(&node.meta);
-		if ((err = xsd__node_read(&node, v->root, path)) >= 0)
-			err = xsd__send(v->conn, hdr->type, hdr->req_id, hdr->tx_id,
-					node.value.ptr, node.value.size);
-	}
+	/* One lookup for the checks and the value: nothing is sent unless they pass. */
+	err = xsd__node_read(&node, v->root, path);
+	if ((err = check_node(v, path, &node.meta, err, XSD_PERM_READ, XSD_MAC_READ)) >= 0 &&
+	    (err = xsd__txn_observe(v, path, XSD_OBS_VALUE)) >= 0)
+		err = xsd__send(v->conn, hdr->type, hdr->req_id, hdr->tx_id, node.value.ptr,
+				node.value.size);
 	xsd__node_release(&node);
 	return err;
 }
@@ -687,5 +699,66 @@ int xsd__op_node(struct xsd_conn *c, const struct xsd_msg_hdr *hdr, const unsign
 		xsd__view_apply(&v); /* events of a change that changed nothing */
 	}
 	xsd__view_release(&v);
+	return err;
+}
+
+/* The engine's own reads of the head, for the daemon (engine.h): no checks. */
+static int engine_path(const struct xsd_engine *e, const char *path)
+{
+	if (!e || !path || xsd_path_check(path, 0, XSD_PATH_SPECIAL) < 0)
+		return vs_error_set(VS_EINVAL, "%s: not a canonical path", path ? path : "(null)");
+	return 0;
+}
+
+int xsd_engine_read(struct vs_buf *out, struct xsd_engine *e, const char *path)
+{
+	struct xsd_node node;
+	int err;
+
+	if ((err = engine_path(e, path)) < 0)
+		return err;
+	xsd__node_init(&node);
+	if ((err = xsd__node_read(&node, e->root, path)) >= 0)
+		err = vs_buf_set(out, node.value.ptr, node.value.size);
+	xsd__node_release(&node);
+	return err;
+}
+
+int xsd_engine_directory(struct vs_buf *out, struct xsd_engine *e, const char *path)
+{
+	struct xsd_child *kids = NULL;
+	size_t n = 0;
+	int err;
+
+	if ((err = engine_path(e, path)) < 0 ||
+	    (err = xsd__node_children(&kids, &n, e->root, path)) < 0)
+		return err;
+	err = vs_buf_set(out, "", 0);
+	for (size_t i = 0; i < n && err >= 0; i++)
+		err = vs_buf_put(out, kids[i].name, strlen(kids[i].name) + 1);
+	xsd__children_free(kids, n);
+	return err < 0 ? err : (int)n;
+}
+
+int xsd_engine_stat(unsigned int *owner, char *label, size_t labelsz, struct xsd_engine *e,
+		    const char *path)
+{
+	struct xsd_meta meta;
+	int err;
+
+	if ((err = engine_path(e, path)) < 0)
+		return err;
+	xsd_meta_init(&meta);
+	if ((err = xsd__node_meta(&meta, e->root, path)) >= 0) {
+		const char *l = meta.label ? meta.label : "";
+		if (owner)
+			*owner = xsd_meta_owner(&meta);
+		if (label && strlen(l) >= labelsz)
+			err = vs_error_set(VS_EINVAL, "%s: label longer than %zu bytes", path,
+					   labelsz);
+		else if (label)
+			memcpy(label, l, strlen(l) + 1);
+	}
+	xsd_meta_release(&meta);
 	return err;
 }

@@ -490,36 +490,49 @@ static bool meta_line(const char *s, size_t len, size_t *pos, const char *key, c
 int xsd_meta_parse(struct xsd_meta *out, const void *data, size_t len)
 {
 	const char *s = data, *val;
-	char label[XSD_LABEL_MAX + 1];
 	size_t pos = 0, val_len, vpos = 0;
 	uint64_t seq;
+	/* The old label's buffer is reused when the new one fits: parsing one node after
+	 * another into the same struct (a directory listing) allocates once. */
+	char *keep = out->label;
 	int err;
 
 	out->perms.num = 0;
 	out->seq = 0;
-	if ((err = xsd_meta_set_label(out, NULL)) < 0)
-		return err;
+	out->label = NULL;
 	if (!meta_line(s, len, &pos, "perms", &val, &val_len))
 		goto corrupt;
-	if ((err = xsd_perms_parse_text(&out->perms, val, val_len)) < 0)
+	if ((err = xsd_perms_parse_text(&out->perms, val, val_len)) < 0) {
+		free(keep);
 		return err;
+	}
 	if (!meta_line(s, len, &pos, "seq", &val, &val_len) ||
 	    !scan_canon(val, val_len, &vpos, UINT64_MAX, &seq) || vpos != val_len)
 		goto corrupt;
 	out->seq = seq;
 	if (pos < len) {
-		if (!meta_line(s, len, &pos, "label", &val, &val_len) || val_len > XSD_LABEL_MAX ||
-		    pos != len)
+		if (!meta_line(s, len, &pos, "label", &val, &val_len) || !val_len ||
+		    val_len > XSD_LABEL_MAX || pos != len)
 			goto corrupt;
-		memcpy(label, val, val_len);
-		label[val_len] = '\0';
-		if (strlen(label) != val_len || !label_ok(label))
-			goto corrupt;
-		if ((err = xsd_meta_set_label(out, label)) < 0)
-			return err;
+		for (size_t i = 0; i < val_len; i++) /* label_ok(), without a copy first */
+			if ((unsigned char)val[i] < 0x21 || (unsigned char)val[i] > 0x7e)
+				goto corrupt;
+		if (!keep || strlen(keep) < val_len) {
+			free(keep);
+			if (!(keep = malloc(val_len + 1))) {
+				out->perms.num = 0;
+				return vs_error_set(VS_ENOMEM, "out of memory for a label");
+			}
+		}
+		memcpy(keep, val, val_len);
+		keep[val_len] = '\0';
+		out->label = keep;
+		keep = NULL;
 	}
+	free(keep);
 	return 0;
 corrupt:
+	free(keep);
 	out->perms.num = 0;
 	out->seq = 0;
 	return vs_error_set(VS_ECORRUPT, "bad node metadata at byte %zu", pos);

@@ -157,19 +157,28 @@ static int watch_args(const char **path, const char **token, int *depth,
 	return 0;
 }
 
-/* The policy's say on watching @abs: the label of the node, or of its nearest ancestor. */
+/*
+ * The policy's say on watching @abs: the label of the node, or for a node
+ * not created yet, the label it would be created with below its nearest
+ * existing ancestor.
+ */
 static int watch_mac(struct xsd_conn *c, const char *abs)
 {
-	char at[XSD_PATH_BUF];
+	const struct xsd_mac_hooks *mac = &c->e->opts.mac;
+	char at[XSD_PATH_BUF], label[XSD_LABEL_MAX + 1];
 	struct xsd_meta meta;
-	int err;
+	int err = 0;
 
 	snprintf(at, sizeof(at), "%s", abs);
 	xsd_meta_init(&meta);
 	while (xsd__node_meta(&meta, c->e->root, at) < 0 &&
 	       xsd_path_parent(at, sizeof(at), at) >= 0)
 		;
-	err = xsd__mac_check(c, XSD_MAC_WATCH, abs, meta.perms.num ? &meta : NULL, false);
+	if (strcmp(at, abs) && meta.perms.num && mac->label_new &&
+	    mac->label_new(mac->payload, label, sizeof(label), c->domid, abs, meta.label) >= 0)
+		err = xsd_meta_set_label(&meta, label[0] ? label : NULL);
+	if (err >= 0)
+		err = xsd__mac_check(c, XSD_MAC_WATCH, abs, meta.perms.num ? &meta : NULL, false);
 	xsd_meta_release(&meta);
 	return err;
 }

@@ -66,25 +66,36 @@ enum xsd_mac_op {
 	XSD_MAC_LIST,      /* DIRECTORY, DIRECTORY_PART */
 	XSD_MAC_WATCH,     /* WATCH */
 	XSD_MAC_SETPERM,   /* SET_PERMS */
-	XSD_MAC_RELABEL,   /* changing a node's label */
-	XSD_MAC_INTRODUCE, /* INTRODUCE, RESUME, SET_TARGET, SET_FEATURE */
-	XSD_MAC_RELEASE,   /* RELEASE */
+	XSD_MAC_RELABEL,   /* CONTROL "mac relabel": on the old and on the new label */
+	XSD_MAC_INTRODUCE, /* INTRODUCE, SET_TARGET, SET_FEATURE, IS_DOMAIN_INTRODUCED,
+			      GET_FEATURE of another domain (check_domain) */
+	XSD_MAC_RELEASE,   /* RELEASE, RESUME (check_domain) */
 	XSD_MAC_CONTROL,   /* CONTROL, GET/SET_QUOTA */
 };
 
 /**
  * Mandatory access control, consulted after the discretionary check: both
  * must allow. A node's label lives in its metadata (.meta "label" line).
+ * Every member may be NULL; all NULL: no mandatory access control. The
+ * engine acting for itself (a gone domain's cleanup) is never checked.
  */
 struct xsd_mac_hooks {
 	/*
 	 * May domain @p domid do @p op on node @p path labelled @p label (NULL:
-	 * unlabelled; @p path is NULL for operations on no node)? @p quiet: a
-	 * watch event being filtered, not a request (audit accordingly).
+	 * unlabelled)? @p path is NULL for XSD_MAC_CONTROL, whose object is the
+	 * daemon itself. @p quiet: a watch event being filtered or existence
+	 * being hidden, not the request's own verdict (audit accordingly).
 	 * @return 0 to allow, VS_EACCES to deny.
 	 */
 	int (*check)(void *payload, unsigned int domid, enum xsd_mac_op op, const char *path,
 		     const char *label, bool quiet);
+	/*
+	 * May domain @p domid do @p op (XSD_MAC_INTRODUCE or XSD_MAC_RELEASE)
+	 * on domain @p target? NULL: @p check is asked with a NULL path.
+	 * @return 0 to allow, VS_EACCES to deny.
+	 */
+	int (*check_domain)(void *payload, unsigned int domid, enum xsd_mac_op op,
+			    unsigned int target);
 	/*
 	 * The label of node @p path that domain @p domid is creating below a
 	 * node labelled @p parent_label (may be NULL): written to @p out
@@ -92,6 +103,27 @@ struct xsd_mac_hooks {
 	 */
 	int (*label_new)(void *payload, char *out, size_t outsz, unsigned int domid,
 			 const char *path, const char *parent_label);
+	/*
+	 * Whether @p label may be given to a node by "mac relabel" (a label the
+	 * policy knows). @return 0, or VS_EINVAL with the reason in the message.
+	 */
+	int (*label_check)(void *payload, const char *label);
+	/*
+	 * Node @p path of the head was written, created or (@p removed) removed
+	 * by domain @p domid; @p priv: it acted with every right (the privileged
+	 * connection or domain, or the engine's own cleanup). Called once per
+	 * changed node right after the change is applied to the head, before
+	 * xsd_engine_flush() stores it; the head may be read meanwhile.
+	 */
+	void (*node_changed)(void *payload, const char *path, unsigned int domid, bool priv,
+			     bool removed);
+	/*
+	 * The CONTROL command "mac ARGS..." (@p argv, @p n words after "mac"),
+	 * other than "mac relabel PATH LABEL", which the engine runs itself. The
+	 * reply text goes to @p out. @return 0, or a negative VS_E... sent as
+	 * the error reply.
+	 */
+	int (*control)(void *payload, struct vs_buf *out, const char *const *argv, size_t n);
 	void *payload;
 };
 
@@ -151,11 +183,41 @@ void xsd_engine_domain_gone(struct xsd_engine *e, unsigned int domid);
  */
 void xsd_engine_domain_shutdown(struct xsd_engine *e, unsigned int domid);
 
+/*
+ * Privileged reads of the head, for the daemon's own needs (the access
+ * control policy's questions about the tree): no permission, policy or
+ * quota check, no transaction. @p path is canonical ("/a/b" or "@name").
+ */
+
+/**
+ * The value of node @p path. @param[out] out replaced by the value.
+ * @return 0; VS_ENOENT; VS_EINVAL (not a canonical path).
+ */
+int xsd_engine_read(struct vs_buf *out, struct xsd_engine *e, const char *path);
+
+/**
+ * The names of @p path's children in creation order, each followed by a
+ * NUL, one after another. @param[out] out replaced by the names.
+ * @return how many (>= 0); VS_ENOENT; VS_EINVAL (not a canonical path).
+ */
+int xsd_engine_directory(struct vs_buf *out, struct xsd_engine *e, const char *path);
+
+/**
+ * The owner (first permission entry) and MAC label of node @p path.
+ * @param[out] owner may be NULL.
+ * @param[out] label may be NULL; else @p labelsz bytes receive the label,
+ *             "" when the node has none (256 bytes always suffice).
+ * @return 0; VS_ENOENT; VS_EINVAL (not a canonical path, or @p labelsz
+ *         too small for the label).
+ */
+int xsd_engine_stat(unsigned int *owner, char *label, size_t labelsz, struct xsd_engine *e,
+		    const char *path);
+
 /** Called for each message (reply or watch event) to one connection; @p body is borrowed. */
 typedef void xsd_send_fn(void *payload, const struct xsd_msg_hdr *hdr, const void *body);
 
 enum xsd_conn_flags {
-	XSD_CONN_PRIV = 1 << 0, /* the privileged socket: every check passes */
+	XSD_CONN_PRIV = 1 << 0, /* the privileged socket: every discretionary check passes */
 };
 
 /**
