@@ -3,7 +3,8 @@
 # Runs apt-get as root, or through sudo when run as a user.
 set -eu
 pkgs="meson ninja-build pkg-config gcc libc6-dev libgit2-dev liblmdb-dev lmdb-utils \
-libuv1-dev libjansson-dev libssl-dev libcmocka-dev git python3 xenstore-utils libxen-dev xen-utils-4.17"
+libuv1-dev libjansson-dev libssl-dev libcmocka-dev git python3 xenstore-utils libxen-dev xen-utils-4.17 \
+libldns-dev bind9-dnsutils graphviz"
 if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
 missing=""
 for p in $pkgs; do
