@@ -417,7 +417,8 @@ int xsd_engine_new(struct xsd_engine **out, struct vs_repo *repo,
 	e->self.domid = opts->priv_domid;
 	e->self.flags = XSD_CONN_PRIV;
 	if ((err = vs_branch_name_check(e->branch)) < 0 ||
-	    (err = xsd__watch_index_new(&e->windex)) < 0 || (err = load_head(e)) < 0 ||
+	    (err = xsd__watch_index_new(&e->windex)) < 0 ||
+	    (err = xsd__dircache_new(&e->dircache)) < 0 || (err = load_head(e)) < 0 ||
 	    (err = special_nodes(e)) < 0 || (err = xsd__domain_count_nodes(e)) < 0)
 		goto fail;
 	if (!e->has_head || e->nchanges) {
@@ -449,6 +450,7 @@ void xsd_engine_free(struct xsd_engine *e)
 	for (unsigned int i = 0; i < XSD_DOMID_COUNT; i++)
 		free(e->dom[i]);
 	xsd__watch_index_free(e->windex);
+	xsd__dircache_free(e->dircache);
 	vs_tree_free(e->root);
 	vs_tree_free(e->durable);
 	if (e->logfile)

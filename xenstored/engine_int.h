@@ -99,6 +99,7 @@ struct xsd_engine {
 	struct xsd_conn *conns;
 	struct xsd_domain *dom[XSD_DOMID_COUNT];
 	struct xsd_watch_index *windex;
+	struct xsd_dircache *dircache;
 	uint64_t seq;              /* last creation sequence number handed out */
 	uint64_t gen;              /* changes made so far (the head's change number) */
 	struct xsd_recent recent[XSD_RECENT];
@@ -171,6 +172,13 @@ struct xsd_child {
 int xsd__node_children(struct xsd_child **out, size_t *n, struct vs_tree *root,
 		       const char *path);
 void xsd__children_free(struct xsd_child *v, size_t n);
+/* A cache of large listings (node.c), by the id of the directory's tree. */
+struct xsd_dircache;
+int xsd__dircache_new(struct xsd_dircache **out);
+void xsd__dircache_free(struct xsd_dircache *dc);
+/* xsd__node_children through @dc (NULL: no cache). */
+int xsd__node_children_cached(struct xsd_child **out, size_t *n, struct xsd_dircache *dc,
+			      struct vs_tree *root, const char *path);
 /* The bytes of @path's child names, NULs included (for the node-size quota). */
 int xsd__node_children_len(size_t *out, struct vs_tree *root, const char *path);
 /* Called for every node at or below @path (parents first) with its metadata. */

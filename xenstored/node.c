@@ -264,6 +264,95 @@ static int len_cb(void *payload, const char *name, struct vs_tree *child)
 	return 0;
 }
 
+/*
+ * Listings of large directories by the id of the node's tree: sorting a
+ * listing needs every child's metadata, and a directory read again
+ * unchanged has the same id. Direct-mapped, bounded, copies handed out.
+ */
+#define DIRCACHE_SLOTS 128
+#define DIRCACHE_MIN 8 /* smaller listings are cheap to build */
+
+struct dircache_slot {
+	struct vs_oid id;
+	bool top;
+	struct xsd_child *v;
+	size_t n;
+};
+
+struct xsd_dircache {
+	struct dircache_slot slot[DIRCACHE_SLOTS];
+};
+
+int xsd__dircache_new(struct xsd_dircache **out)
+{
+	if (!(*out = calloc(1, sizeof(**out))))
+		return vs_error_set(VS_ENOMEM, "out of memory");
+	return 0;
+}
+
+void xsd__dircache_free(struct xsd_dircache *dc)
+{
+	if (!dc)
+		return;
+	for (size_t i = 0; i < DIRCACHE_SLOTS; i++)
+		xsd__children_free(dc->slot[i].v, dc->slot[i].n);
+	free(dc);
+}
+
+static int children_copy(struct xsd_child **out, const struct xsd_child *v, size_t n)
+{
+	struct xsd_child *c = calloc(n ? n : 1, sizeof(*c));
+	if (!c)
+		return VS_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		c[i].seq = v[i].seq;
+		if (!(c[i].name = strdup(v[i].name))) {
+			xsd__children_free(c, i);
+			return VS_ENOMEM;
+		}
+	}
+	*out = c;
+	return 0;
+}
+
+int xsd__node_children_cached(struct xsd_child **out, size_t *n, struct xsd_dircache *dc,
+			      struct vs_tree *root, const char *path)
+{
+	char sp[XSD_STORE_PATH_BUF];
+	struct vs_tree_stat st;
+	bool top = !strcmp(path, "/");
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	if (!dc || xsd_path_store(sp, sizeof(sp), path, XSD_STORE_NODE) < 0)
+		return xsd__node_children(out, n, root, path);
+	if (*sp) {
+		if ((err = vs_tree_stat(&st, root, sp)) < 0 || st.kind != VS_ENTRY_TREE)
+			return xsd__node_children(out, n, root, path);
+	} else if ((err = vs_tree_id(&st.id, root)) < 0) {
+		return err;
+	}
+	struct dircache_slot *s = &dc->slot[(st.id.id[0] | st.id.id[1] << 8) % DIRCACHE_SLOTS];
+	if (s->v && s->top == top && vs_oid_equal(&s->id, &st.id)) {
+		if ((err = children_copy(out, s->v, s->n)) < 0)
+			return err;
+		*n = s->n;
+		return 0;
+	}
+	if ((err = xsd__node_children(out, n, root, path)) < 0 || *n < DIRCACHE_MIN)
+		return err;
+	struct xsd_child *keep;
+	if (children_copy(&keep, *out, *n) < 0)
+		return 0; /* not cached: no harm */
+	xsd__children_free(s->v, s->n);
+	s->v = keep;
+	s->n = *n;
+	s->id = st.id;
+	s->top = top;
+	return 0;
+}
+
 int xsd__node_children_len(size_t *out, struct vs_tree *root, const char *path)
 {
 	struct vs_tree *node;

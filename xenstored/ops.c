@@ -503,7 +503,7 @@ static int op_directory(struct xsd_view *v, const struct xsd_msg_hdr *hdr, const
 	xsd_meta_init(&meta);
 	if ((err = get_meta(&meta, v, path, XSD_PERM_READ, XSD_MAC_LIST)) < 0 ||
 	    (err = xsd__txn_observe(v, path, XSD_OBS_CHILDREN)) < 0 ||
-	    (err = xsd__node_children(&kids, &n, v->root, path)) < 0)
+	    (err = xsd__node_children_cached(&kids, &n, v->e->dircache, v->root, path)) < 0)
 		goto out;
 	if (!offset) {
 		for (size_t i = 0; i < n && err >= 0; i++)
