@@ -289,7 +289,8 @@ int vsc__send(uint32_t *req_out, struct vsc_client *c, uint32_t type, vsc_txn_t 
 		c->next_req = 1;
 	struct xsd_msg_hdr hdr = {type, c->next_req, t, (uint32_t)len};
 	v[0] = (struct iovec){&hdr, sizeof(hdr)};
-	memcpy(v + 1, iov, n * sizeof(*iov));
+	if (n)
+		memcpy(v + 1, iov, n * sizeof(*iov));
 	if ((err = c->t->ops->send(c->t, v, n + 1)) < 0) {
 		c->broken = true;
 		return err;

@@ -242,7 +242,8 @@ static int inproc_send(struct vsc_transport *t, const struct iovec *iov, size_t 
 	for (size_t i = 0; i < n; i++) {
 		if (iov[i].iov_len > sizeof(msg) - len)
 			return vs_error_set(VS_E2BIG, "inproc: message too long");
-		memcpy(msg + len, iov[i].iov_base, iov[i].iov_len);
+		if (iov[i].iov_len) /* an empty payload may have no buffer */
+			memcpy(msg + len, iov[i].iov_base, iov[i].iov_len);
 		len += iov[i].iov_len;
 	}
 	if (len < sizeof(hdr))

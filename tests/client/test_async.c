@@ -100,7 +100,8 @@ static void shim_frame(struct shim *s)
 		s->nheld++;
 		at += len;
 	}
-	memmove(s->in.ptr, s->in.ptr + at, s->in.size - at);
+	if (s->in.size > at)
+		memmove(s->in.ptr, s->in.ptr + at, s->in.size - at);
 	s->in.size -= at;
 	if (s->nheld < shim_hold || !s->nheld)
 		return;
