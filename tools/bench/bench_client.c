@@ -25,7 +25,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,40 +92,13 @@ static void usage(FILE *f)
 	    MAX_RUNS);
 }
 
-static __attribute__((format(printf, 1, 2), noreturn)) void die(const char *fmt, ...)
-{
-	va_list ap;
-	fprintf(stderr, "%s: ", BENCH_NAME);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(2);
-}
-
 static double parse_num(const char *s, double lo, double hi)
 {
 	char *end;
 	double v = strtod(s, &end);
 	if (end == s || *end || v < lo || v > hi)
-		die("bad number: %s (%g..%g)", s, lo, hi);
+		bench_usage_die("bad number: %s (%g..%g)", s, lo, hi);
 	return v;
-}
-
-static unsigned int parse_workloads(const char *s)
-{
-	unsigned int mask = 0;
-	while (*s) {
-		size_t len = strcspn(s, ",");
-		int i = 0;
-		while (i < W_COUNT && (strlen(wl_names[i]) != len || strncmp(wl_names[i], s, len)))
-			i++;
-		if (i == W_COUNT)
-			die("unknown workload in: %s", s);
-		mask |= 1u << i;
-		s += len + (s[len] == ',');
-	}
-	return mask;
 }
 
 static void parse_args(int argc, char **argv)
@@ -154,7 +126,7 @@ static void parse_args(int argc, char **argv)
 			opt.inflight = (unsigned int)parse_num(optarg, 1, 4096);
 			break;
 		case 'W':
-			opt.mask = parse_workloads(optarg);
+			opt.mask = bench_names_mask(optarg, wl_names, W_COUNT, "workload in");
 			break;
 		case 'h':
 			usage(stdout);
@@ -180,9 +152,9 @@ static void parse_args(int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		die("unexpected argument: %s", argv[optind]);
+		bench_usage_die("unexpected argument: %s", argv[optind]);
 	if (!opt.mask)
-		die("empty --workloads");
+		bench_usage_die("empty --workloads");
 }
 
 /* The path and value of op @j. */

@@ -119,17 +119,6 @@ static void usage(FILE *f)
 		"Output: one line per figure: name, value, unit, target, ratio (value/target).\n");
 }
 
-static __attribute__((format(printf, 1, 2), noreturn)) void die(const char *fmt, ...)
-{
-	va_list ap;
-	fprintf(stderr, "%s: ", BENCH_NAME);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(2);
-}
-
 static unsigned int parse_list(unsigned int *out, const char *s, unsigned int max, unsigned int hi)
 {
 	unsigned int n = 0;
@@ -137,30 +126,13 @@ static unsigned int parse_list(unsigned int *out, const char *s, unsigned int ma
 	while (*s) {
 		unsigned long v = strtoul(s, &end, 10);
 		if (end == s || v == 0 || v > hi || n == max || (*end && *end != ','))
-			die("bad number list: %s", s);
+			bench_usage_die("bad number list: %s", s);
 		out[n++] = (unsigned int)v;
 		s = *end ? end + 1 : end;
 	}
 	if (!n)
-		die("empty list");
+		bench_usage_die("empty list");
 	return n;
-}
-
-/* The comma list @s of names from @names, as a mask of their indexes. */
-static unsigned int parse_names(const char *s, const char *const *names, int count)
-{
-	unsigned int mask = 0;
-	while (*s) {
-		size_t len = strcspn(s, ",");
-		int i = 0;
-		while (i < count && (strlen(names[i]) != len || strncmp(names[i], s, len)))
-			i++;
-		if (i == count)
-			die("unknown name in list: %s", s);
-		mask |= 1u << i;
-		s += len + (s[len] == ',');
-	}
-	return mask;
 }
 
 static double parse_num(const char *s)
@@ -168,7 +140,7 @@ static double parse_num(const char *s)
 	char *end;
 	double v = strtod(s, &end);
 	if (end == s || *end || v < 0)
-		die("bad number: %s", s);
+		bench_usage_die("bad number: %s", s);
 	return v;
 }
 
@@ -193,15 +165,19 @@ static void parse_args(int argc, char **argv)
 		case 'T': opt.seconds = parse_num(optarg); break;
 		case 't': opt.tree_nodes = (long)parse_num(optarg); break;
 		case 'w': opt.watch_samples = (long)parse_num(optarg); break;
-		case 's': opt.syncs = parse_names(optarg, bench_xsd_sync_names, 2); break;
-		case 'W': opt.run = parse_names(optarg, wl_names, W_COUNT); break;
+		case 's':
+			opt.syncs = bench_names_mask(optarg, bench_xsd_sync_names, 2, "name in list");
+			break;
+		case 'W':
+			opt.run = bench_names_mask(optarg, wl_names, W_COUNT, "name in list");
+			break;
 		case 'h': usage(stdout); exit(0);
 		case O_TREE_S: opt.tree_seconds = parse_num(optarg); break;
 		case O_DAEMON: opt.daemon = optarg; break;
 		case O_STORE: opt.store = optarg; break;
 		case O_DARG:
 			if (opt.nextra == MAX_EXTRA)
-				die("too many --daemon-arg");
+				bench_usage_die("too many --daemon-arg");
 			opt.extra[opt.nextra++] = optarg;
 			break;
 		case O_TMP: opt.tmpdir = optarg; break;
@@ -211,11 +187,11 @@ static void parse_args(int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		die("unexpected argument: %s", argv[optind]);
+		bench_usage_die("unexpected argument: %s", argv[optind]);
 	if (!opt.syncs || !opt.run)
-		die("empty --sync or --workloads");
+		bench_usage_die("empty --sync or --workloads");
 	if (opt.ops <= 0)
-		die("-n must be positive");
+		bench_usage_die("-n must be positive");
 }
 
 /* ---- output ---- */

@@ -12,9 +12,11 @@
 #include <ftw.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -24,6 +26,40 @@
 
 /* The daemon's --sync modes, by index. */
 static const char *const bench_xsd_sync_names[2] = { "default", "always" };
+
+/* "BENCH_NAME: <message>" on stderr, then exit 2: a bad command line. */
+static inline __attribute__((format(printf, 1, 2), noreturn)) void
+bench_usage_die(const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "%s: ", BENCH_NAME);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+/*
+ * The comma list @s of names from @names (@count of them) as a mask of their
+ * indexes. An unknown name ends the run: "unknown @what: <the list from it>".
+ */
+static inline unsigned int bench_names_mask(const char *s, const char *const *names, int count,
+					     const char *what)
+{
+	unsigned int mask = 0;
+	while (*s) {
+		size_t len = strcspn(s, ",");
+		int i = 0;
+		while (i < count && (strlen(names[i]) != len || strncmp(names[i], s, len)))
+			i++;
+		if (i == count)
+			bench_usage_die("unknown %s: %s", what, s);
+		mask |= 1u << i;
+		s += len + (s[len] == ',');
+	}
+	return mask;
+}
 
 /* How to start the daemon: every field is borrowed. */
 struct bench_xsd_opts {

@@ -5,6 +5,8 @@
  */
 #include "cli.h"
 
+#include <assert.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -154,6 +156,54 @@ int cli_opt_error(const struct cli *cli, int opt, char **argv)
 	if (optopt && strncmp(arg, "--", 2))
 		return cli_usage_error(cli, "unknown option '-%c'", optopt);
 	return cli_usage_error(cli, "unknown option '%s'", arg);
+}
+
+int cli_parse_opts(int *out, struct cli *cli, int argc, char **argv, const struct cli_opt *opts)
+{
+	struct option lo[CLI_OPTS_MAX + 1] = {{0}};
+	char shorts[2 + 2 * CLI_OPTS_MAX] = ":"; /* ':': a missing value returns ':' */
+	size_t n = 0, ns = 1;
+	int opt, rc;
+
+	/* getopt_long()'s tables: a short form returns its letter, a long one
+	 * without it 256 + its index. */
+	for (; opts[n].name; n++) {
+		assert(n < CLI_OPTS_MAX);
+		lo[n] =
+		    (struct option){opts[n].name, opts[n].flag ? no_argument : required_argument,
+				    NULL, opts[n].letter ? opts[n].letter : 256 + (int)n};
+		if (opts[n].letter) {
+			shorts[ns++] = opts[n].letter;
+			if (!opts[n].flag)
+				shorts[ns++] = ':';
+		}
+	}
+	optind = 0; /* 0, not 1: GNU getopt starts afresh */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
+		size_t i = 0;
+		while (i < n && lo[i].val != opt)
+			i++;
+		if (i == n)
+			return cli_opt_error(cli, opt, argv);
+		if (opts[i].flag)
+			*opts[i].flag = true;
+		else if (opts[i].value)
+			*opts[i].value = optarg;
+		else if ((rc = opts[i].fn(cli, opts[i].payload, optarg)) != 0)
+			return rc;
+	}
+	if (!out)
+		return cli_args_end(cli, argc, argv, optind);
+	*out = optind;
+	return 0;
+}
+
+int cli_args_end(const struct cli *cli, int argc, char **argv, int i)
+{
+	if (i < argc)
+		return cli_usage_error(cli, "unexpected argument '%s'", argv[i]);
+	return 0;
 }
 
 static bool is_file(const char *dir, const char *name)

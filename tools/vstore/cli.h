@@ -9,9 +9,9 @@
  *   into @p cli. It returns the exit code: 0 success, 1 failure
  *   (cli_error()), 2 bad usage (cli_usage_error()). `CMD --help` and `-h`
  *   never reach it: vstore.c prints the table's usage text.
- * - Options are parsed with getopt_long(): set `optind = 0` first (reset
- *   GNU getopt), use a "+" optstring prefix only if options must stop at
- *   the first operand, and hand '?' or ':' returns to cli_opt_error().
+ * - Options are parsed by cli_parse_opts() from a table of struct cli_opt
+ *   (getopt_long() underneath: options and operands mix, "--" ends the
+ *   options); cli_args_end() refuses operands left over.
  * - Read commands open the store with cli_open_repo(cli, false): read-only,
  *   never created, safe next to a daemon writing the same LMDB store.
  * - Output goes to stdout (through the pager when vstore.c started it,
@@ -183,6 +183,50 @@ int cli_usage_error(const struct cli *cli, const char *fmt, ...)
  */
 int cli_opt_error(const struct cli *cli, int opt, char **argv);
 
+/* ---- Command options (cli.c) --------------------------------------------- */
+
+/**
+ * Check and store the value @p value of an option (a cli_opt's fn), @p payload
+ * being the cli_opt's. @return 0, or an exit code after printing why
+ * (cli_usage_error()), which cli_parse_opts() returns.
+ */
+typedef int cli_opt_fn(struct cli *cli, void *payload, const char *value);
+
+/*
+ * One option of a command, for cli_parse_opts(): exactly one of flag, value
+ * and fn says what it does. Tables name the first two fields and designate
+ * the third: {"json", 0, .flag = &cli->json}, {"at", 0, .value = &at},
+ * {"max-count", 'n', .fn = parse_max, .payload = args}; {NULL} ends one.
+ */
+struct cli_opt {
+	const char *name;   /* long form: "json" for --json; NULL ends the table */
+	char letter;	    /* short form: 'n' for -n, or 0 for none */
+	bool *flag;	    /* takes no value: set to true when given */
+	const char **value; /* takes a value: the last one given is stored here */
+	cli_opt_fn *fn;	    /* takes a value: fn(cli, payload, value) checks and stores it */
+	void *payload;
+};
+
+/* Most options one table may have. */
+#define CLI_OPTS_MAX 24
+
+/**
+ * Parse the options of @p argv (argv[0] is the command) as the table @p opts
+ * says, with getopt_long(): long names may be abbreviated while unambiguous,
+ * options and operands mix (the operands are moved to the end), "--" ends
+ * the options. *out is the index of the first operand (argc: none); a
+ * NULL @p out means the command takes none (cli_args_end()).
+ * @return 0, CLI_EXIT_USAGE after cli_opt_error()'s line (unknown option,
+ * missing value) or an operand refused, or what an option's fn returned.
+ */
+int cli_parse_opts(int *out, struct cli *cli, int argc, char **argv, const struct cli_opt *opts);
+
+/**
+ * Refuse the operands from argv[@p i] on: 0 when @p i == @p argc, else
+ * CLI_EXIT_USAGE after "unexpected argument 'argv[i]'".
+ */
+int cli_args_end(const struct cli *cli, int argc, char **argv, int i);
+
 /* ---- The store ----------------------------------------------------------- */
 
 /**
@@ -262,6 +306,12 @@ int cli_tree_at(struct vs_tree **out, struct vs_oid *commit_out, struct cli *cli
 int cli_commit_at_time(struct vs_oid *out, struct vs_repo *repo, const struct vs_oid *start,
 		       int64_t t);
 
+/**
+ * Print @p id abbreviated to 12 hex digits into @p out (at least 13 bytes).
+ * @return @p out.
+ */
+char *cli_short_id(char *out, size_t n, const struct vs_oid *id);
+
 /* How cli_format_time() writes a time. */
 enum cli_time_style {
 	CLI_TIME_GIT, /* "Thu Nov 20 10:00:00 2026 +0100" */
@@ -317,6 +367,9 @@ struct cli_progress {
 	bool dirty; /* a line is on screen without its newline */
 };
 
+/** Milliseconds on the monotonic clock (CLOCK_MONOTONIC), for timeouts and redraw rates. */
+int64_t cli_mono_ms(void);
+
 /** Set up @p p for @p cli (decides whether anything is shown). */
 void cli_progress_init(struct cli_progress *p, const struct cli *cli);
 
@@ -343,6 +396,29 @@ void cli_progress_done(struct cli_progress *p);
  * @p out (XSD_PATH_BUF bytes suffice). @return 0, VS_EINVAL (message says why).
  */
 int cli_xs_path(char *out, size_t n, const char *path);
+
+/**
+ * cli_xs_path() of operand @p arg for a command's parser.
+ * @return 0, or CLI_EXIT_USAGE after printing why it is no Xenstore path.
+ */
+int cli_xs_path_arg(char *out, size_t n, const struct cli *cli, const char *arg);
+
+/**
+ * Write the path of child @p name of node @p dir ("/a" + "b": "/a/b", "/" +
+ * "b": "/b") to @p out. @return 0, VS_ERANGE (longer than @p n; message set).
+ */
+int cli_xs_child_path(char *out, size_t n, const char *dir, const char *name);
+
+/** cli_xs_child_path() into memory the caller frees; NULL when out of memory. */
+char *cli_xs_child_dup(const char *dir, const char *name);
+
+/**
+ * The store path that limits a history walk or diff (vs_log_opts.path,
+ * vs_diff_commits()) to node @p xpath and below: *out NULL for all (@p xpath
+ * NULL or "/"), else @p sp (XSD_STORE_PATH_BUF bytes) holding it.
+ * @return 0, VS_EINVAL (not a Xenstore path; message set).
+ */
+int cli_xs_store_filter(const char **out, char *sp, const char *xpath);
 
 /** A Xenstore node as stored in one tree. Caller-owned: init/release. */
 struct cli_xs_node {

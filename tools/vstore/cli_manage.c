@@ -121,11 +121,3 @@ void cli_signature(struct vs_signature *out, struct cli_sig_buf *buf, const stru
 			*p = '_';
 	*out = (struct vs_signature){buf->name, buf->email, cli->now, 0};
 }
-
-char *cli_short_id(char *out, size_t n, const struct vs_oid *id)
-{
-	char hex[VS_OID_MAXHEXSZ + 1];
-	vs_oid_tostr(hex, id);
-	snprintf(out, n, "%.12s", hex);
-	return out;
-}

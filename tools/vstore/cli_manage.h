@@ -58,10 +58,4 @@ struct cli_sig_buf {
  */
 void cli_signature(struct vs_signature *out, struct cli_sig_buf *buf, const struct cli *cli);
 
-/**
- * Print @p id abbreviated to 12 hex digits into @p out (at least 13 bytes).
- * @return @p out.
- */
-char *cli_short_id(char *out, size_t n, const struct vs_oid *id);
-
 #endif

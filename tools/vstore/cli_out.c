@@ -160,7 +160,7 @@ void cli_json_str(FILE *f, const char *s)
 		cli_json_string(f, s, strlen(s));
 }
 
-static int64_t mono_ms(void)
+int64_t cli_mono_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -201,7 +201,7 @@ int cli_progress_cb(void *payload, const char *stage, size_t done, size_t total)
 		snprintf(p->stage, sizeof(p->stage), "%s", stage);
 	p->done = done;
 	p->total = total;
-	int64_t now = mono_ms();
+	int64_t now = cli_mono_ms();
 	if (new_stage || now - p->last_ms >= 100 || (total && done == total)) {
 		p->last_ms = now;
 		progress_draw(p);

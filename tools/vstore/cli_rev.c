@@ -460,3 +460,11 @@ int cli_tree_at(struct vs_tree **out, struct vs_oid *commit_out, struct cli *cli
 		*commit_out = id;
 	return err;
 }
+
+char *cli_short_id(char *out, size_t n, const struct vs_oid *id)
+{
+	char hex[VS_OID_MAXHEXSZ + 1];
+	vs_oid_tostr(hex, id);
+	snprintf(out, n, "%.12s", hex);
+	return out;
+}

@@ -35,6 +35,30 @@ int cli_xs_path(char *out, size_t n, const char *path)
 	return 0;
 }
 
+int cli_xs_path_arg(char *out, size_t n, const struct cli *cli, const char *arg)
+{
+	if (cli_xs_path(out, n, arg) < 0)
+		return cli_usage_error(cli, "%s", vs_error_last()->message);
+	return 0;
+}
+
+int cli_xs_child_path(char *out, size_t n, const char *dir, const char *name)
+{
+	int len = snprintf(out, n, "%s/%s", strcmp(dir, "/") ? dir : "", name);
+	if (len < 0 || (size_t)len >= n)
+		return vs_error_set(VS_ERANGE, "path below %s too long", dir);
+	return 0;
+}
+
+char *cli_xs_child_dup(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = malloc(n);
+	if (p)
+		cli_xs_child_path(p, n, dir, name); /* fits */
+	return p;
+}
+
 void cli_xs_node_init(struct cli_xs_node *n)
 {
 	memset(n, 0, sizeof(*n));
@@ -56,6 +80,18 @@ static int store_path(char *out, const char *xpath, enum xsd_store_part part)
 	int err = xsd_path_store(out, XSD_STORE_PATH_BUF, xpath, part);
 	if (err < 0)
 		return vs_error_set(VS_EINVAL, "'%s' is not a Xenstore path", xpath);
+	return 0;
+}
+
+int cli_xs_store_filter(const char **out, char *sp, const char *xpath)
+{
+	int err;
+	*out = NULL;
+	if (!xpath || !strcmp(xpath, "/"))
+		return 0;
+	if ((err = store_path(sp, xpath, XSD_STORE_NODE)) < 0)
+		return err;
+	*out = sp;
 	return 0;
 }
 

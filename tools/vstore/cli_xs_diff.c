@@ -183,14 +183,11 @@ int cli_xs_diff(struct vs_repo *repo, const struct vs_oid *a, const struct vs_oi
 {
 	struct accs as = {0};
 	char sp[XSD_STORE_PATH_BUF];
-	const char *filter = NULL;
-	int err;
+	const char *filter;
+	int err = cli_xs_store_filter(&filter, sp, xpath);
 
-	if (xpath && strcmp(xpath, "/")) {
-		if (xsd_path_store(sp, sizeof(sp), xpath, XSD_STORE_NODE) < 0)
-			return vs_error_set(VS_EINVAL, "'%s' is not a Xenstore path", xpath);
-		filter = sp;
-	}
+	if (err < 0)
+		return err;
 	err = vs_diff_commits(repo, a, b, filter, collect, &as);
 	return deliver(&as, err, cb, payload);
 }

@@ -43,6 +43,12 @@ struct show_args {
 /** Parse `show`'s arguments. */
 int show_args_parse(struct show_args *out, struct cli *cli, int argc, char **argv);
 
+/**
+ * Parse the options show and diff share, --raw and --json (preset from the
+ * global --json), with cli_parse_opts(); *out is the first operand's index.
+ */
+int show_opts_parse(int *out, bool *raw, bool *json, struct cli *cli, int argc, char **argv);
+
 /* vstore diff [--raw] [--json] REV1 REV2 [PATH] */
 struct diff_args {
 	const char *rev1, *rev2; /* both required */
@@ -114,8 +120,5 @@ void show_change_json(const struct cli_xs_change *ch);
  */
 int show_changes(struct cli *cli, struct vs_repo *repo, const struct vs_oid *a,
 		 const struct vs_oid *b, const char *xpath, bool raw, bool json);
-
-/** The short form of @p id (12 hex digits, as cli_short_id) in @p out (at least 13 bytes). */
-char *show_short_id(char *out, const struct vs_oid *id);
 
 #endif

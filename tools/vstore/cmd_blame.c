@@ -10,37 +10,26 @@
  */
 #include "cmd_args.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 int blame_args_parse(struct blame_args *out, struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"rev", required_argument, NULL, 'r'},
-	    {"json", no_argument, NULL, 'J'},
-	    {NULL, 0, NULL, 0},
-	};
-	int opt;
+	int i, rc;
 	memset(out, 0, sizeof(*out));
 	out->json = cli->json;
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":r:", opts, NULL)) != -1) {
-		if (opt == 'r')
-			out->rev = optarg;
-		else if (opt == 'J')
-			out->json = true;
-		else
-			return cli_opt_error(cli, opt, argv);
-	}
-	if (optind >= argc)
+	const struct cli_opt opts[] = {
+	    {"rev", 'r', .value = &out->rev},
+	    {"json", 0, .flag = &out->json},
+	    {NULL},
+	};
+	if ((rc = cli_parse_opts(&i, cli, argc, argv, opts)) != 0)
+		return rc;
+	if (i >= argc)
 		return cli_usage_error(cli, "a path is needed");
-	if (cli_xs_path(out->xpath, sizeof(out->xpath), argv[optind++]) < 0)
-		return cli_usage_error(cli, "%s", vs_error_last()->message);
-	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
-	return 0;
+	if ((rc = cli_xs_path_arg(out->xpath, sizeof(out->xpath), cli, argv[i++])) != 0)
+		return rc;
+	return cli_args_end(cli, argc, argv, i);
 }
 
 /* A commit some node is credited to. */
@@ -118,11 +107,7 @@ static int collect(struct blame *b, struct vs_tree *tree, const char *path)
 	if (err < 0 || (err = cli_xs_children(&kids, tree, path)) < 0)
 		return err;
 	for (size_t i = 0; err >= 0 && i < kids.count; i++) {
-		int len = snprintf(child, sizeof(child), "%s/%s", strcmp(path, "/") ? path : "",
-				   kids.strings[i]);
-		if (len < 0 || (size_t)len >= sizeof(child))
-			err = vs_error_set(VS_ERANGE, "path below %s too long", path);
-		else
+		if ((err = cli_xs_child_path(child, sizeof(child), path, kids.strings[i])) >= 0)
 			err = collect(b, tree, child);
 	}
 	vs_strarray_dispose(&kids);
@@ -272,7 +257,7 @@ static void print_line(const struct blame *b, const struct bnode *n)
 	if (c) {
 		char s[16];
 		printf("%s%s%s (%s %s) %s = \"%s\"\n", cli_color(cli, CLI_C_COMMIT),
-		       show_short_id(s, &c->id), cli_color(cli, CLI_C_RESET), c->author,
+		       cli_short_id(s, sizeof(s), &c->id), cli_color(cli, CLI_C_RESET), c->author,
 		       cli_format_time(when, sizeof(when), c->time, c->offset, CLI_TIME_ISO),
 		       n->path, v.ptr ? v.ptr : "");
 	} else {

@@ -8,7 +8,6 @@
  */
 #include "cli_manage.h"
 
-#include <getopt.h>
 #include <string.h>
 
 struct branch_args {
@@ -132,39 +131,18 @@ out:
 
 int cmd_branch(struct cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"delete", no_argument, NULL, 'd'},	      {"force", no_argument, NULL, 'f'},
-	    {"verbose", no_argument, NULL, 'v'},      {"json", no_argument, NULL, 'j'},
-	    {"socket", required_argument, NULL, 's'}, {NULL, 0, NULL, 0},
-	};
 	struct branch_args a = {0};
-	int opt;
+	const struct cli_opt opts[] = {
+	    {"delete", 'd', .flag = &a.del},	  {"force", 'f', .flag = &a.force},
+	    {"verbose", 'v', .flag = &a.verbose}, {"json", 0, .flag = &cli->json},
+	    {"socket", 0, .value = &a.sock},	  {NULL},
+	};
+	int i, rc = cli_parse_opts(&i, cli, argc, argv, opts);
 
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":dfv", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'd':
-			a.del = true;
-			break;
-		case 'f':
-			a.force = true;
-			break;
-		case 'v':
-			a.verbose = true;
-			break;
-		case 'j':
-			cli->json = true;
-			break;
-		case 's':
-			a.sock = optarg;
-			break;
-		default:
-			return cli_opt_error(cli, opt, argv);
-		}
-	}
-	int n = argc - optind;
-	char **rest = argv + optind;
+	if (rc != 0)
+		return rc;
+	int n = argc - i;
+	char **rest = argv + i;
 	if (a.del) {
 		if (n != 1)
 			return cli_usage_error(cli, "-d takes exactly one branch name");

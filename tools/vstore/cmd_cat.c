@@ -5,51 +5,28 @@
  */
 #include "cmd_args.h"
 
-#include <getopt.h>
 #include <string.h>
-
-enum { OPT_AT = 256, OPT_RAW, OPT_JSON };
 
 int cat_args_parse(struct cat_args *out, struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"at", required_argument, NULL, OPT_AT},
-	    {"raw", no_argument, NULL, OPT_RAW},
-	    {"json", no_argument, NULL, OPT_JSON},
-	    {"no-newline", no_argument, NULL, 'n'},
-	    {NULL, 0, NULL, 0},
-	};
-	int opt;
+	int i, rc;
 	memset(out, 0, sizeof(*out));
 	out->json = cli->json;
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":n", opts, NULL)) != -1) {
-		switch (opt) {
-		case OPT_AT:
-			out->at = optarg;
-			break;
-		case OPT_RAW:
-			out->raw = true;
-			break;
-		case OPT_JSON:
-			out->json = true;
-			break;
-		case 'n':
-			out->no_newline = true;
-			break;
-		default:
-			return cli_opt_error(cli, opt, argv);
-		}
-	}
-	if (optind >= argc)
+	const struct cli_opt opts[] = {
+	    {"at", 0, .value = &out->at},
+	    {"raw", 0, .flag = &out->raw},
+	    {"json", 0, .flag = &out->json},
+	    {"no-newline", 'n', .flag = &out->no_newline},
+	    {NULL},
+	};
+	if ((rc = cli_parse_opts(&i, cli, argc, argv, opts)) != 0)
+		return rc;
+	if (i >= argc)
 		return cli_usage_error(cli, "a path is needed");
-	out->path = argv[optind++];
-	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
-	if (!out->raw && cli_xs_path(out->xpath, sizeof(out->xpath), out->path) < 0)
-		return cli_usage_error(cli, "%s", vs_error_last()->message);
-	return 0;
+	out->path = argv[i++];
+	if ((rc = cli_args_end(cli, argc, argv, i)) != 0)
+		return rc;
+	return out->raw ? 0 : cli_xs_path_arg(out->xpath, sizeof(out->xpath), cli, out->path);
 }
 
 static void print_json(const struct cat_args *a, const struct vs_oid *commit,

@@ -7,23 +7,12 @@
  */
 #include "cli.h"
 
-#include <getopt.h>
 #include <stdlib.h>
-#include <string.h>
 
 struct node_check {
 	struct cli_progress *progress;
 	size_t nodes;
 };
-
-static char *child_path(const char *dir, const char *name)
-{
-	size_t a = strlen(dir), b = strlen(name);
-	char *p = malloc(a + b + 2);
-	if (p)
-		snprintf(p, a + b + 2, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", name);
-	return p;
-}
 
 /* Every node at and below @path reads, with metadata. */
 static int check_nodes(struct node_check *nc, struct vs_tree *root, const char *path)
@@ -47,7 +36,7 @@ static int check_nodes(struct node_check *nc, struct vs_tree *root, const char *
 	if ((err = cli_xs_children(&kids, root, path)) < 0)
 		goto out;
 	for (size_t i = 0; i < kids.count && err >= 0; i++) {
-		char *kp = child_path(path, kids.strings[i]);
+		char *kp = cli_xs_child_dup(path, kids.strings[i]);
 		err = kp ? check_nodes(nc, root, kp) : VS_ENOMEM;
 		free(kp);
 	}
@@ -87,34 +76,20 @@ out:
 
 int cmd_check(struct cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"no-nodes", no_argument, NULL, 'N'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct vs_check_stats cs = {0};
 	struct cli_progress p;
 	struct node_check nc = {.progress = &p};
 	struct vs_repo *repo;
-	bool nodes = true, is_xs = false;
-	int opt, rc, err;
+	bool no_nodes = false, is_xs = false;
+	int rc, err;
+	const struct cli_opt opts[] = {
+	    {"json", 0, .flag = &cli->json},
+	    {"no-nodes", 0, .flag = &no_nodes},
+	    {NULL},
+	};
 
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			cli->json = true;
-			break;
-		case 'N':
-			nodes = false;
-			break;
-		default:
-			return cli_opt_error(cli, opt, argv);
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	if ((rc = cli_parse_opts(NULL, cli, argc, argv, opts)) != 0)
+		return rc;
 	if ((rc = cli_open_repo(&repo, cli, false)) != 0)
 		return rc;
 	cli_progress_init(&p, cli);
@@ -122,7 +97,7 @@ int cmd_check(struct cli *cli, int argc, char **argv)
 	cli_progress_cb(&p, "verifying objects", 0, 0);
 	err = vs_repo_check(repo, &cs);
 	cli_progress_cb(&p, "verifying objects", cs.commits + cs.trees + cs.blobs, 0);
-	if (err >= 0 && nodes)
+	if (err >= 0 && !no_nodes)
 		err = check_xenstore(&is_xs, &nc, repo);
 	cli_progress_done(&p);
 	if (err < 0) {

@@ -8,7 +8,6 @@
  */
 #include "cli_manage.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <vsclient/conduit.h>
@@ -91,36 +90,21 @@ static int conduit_list(struct cli *cli, struct vsc_client *c)
 
 int cmd_conduit(struct cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"socket", required_argument, NULL, 's'},
-	    {"daemon", required_argument, NULL, 'D'},
-	    {"json", no_argument, NULL, 'j'},
-	    {NULL, 0, NULL, 0},
-	};
 	const char *sock = NULL, *uri = NULL;
 	struct vsc_client *c;
-	int opt, rc;
+	int i, rc;
+	const struct cli_opt opts[] = {
+	    {"socket", 0, .value = &sock},
+	    {"daemon", 0, .value = &uri},
+	    {"json", 0, .flag = &cli->json},
+	    {NULL},
+	};
 
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 's':
-			sock = optarg;
-			break;
-		case 'D':
-			uri = optarg;
-			break;
-		case 'j':
-			cli->json = true;
-			break;
-		default:
-			return cli_opt_error(cli, opt, argv);
-		}
-	}
-	if (argc - optind != 1)
+	if ((rc = cli_parse_opts(&i, cli, argc, argv, opts)) != 0)
+		return rc;
+	if (argc - i != 1)
 		return cli_usage_error(cli, "conduit takes one subcommand: init or list");
-	const char *sub = argv[optind];
+	const char *sub = argv[i];
 	if (strcmp(sub, "init") && strcmp(sub, "list"))
 		return cli_usage_error(cli, "unknown subcommand '%s' (init, list)", sub);
 	if ((rc = cli_daemon_open(&c, cli, uri, sock)) != 0)

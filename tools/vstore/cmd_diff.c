@@ -5,42 +5,24 @@
  */
 #include "cmd_args.h"
 
-#include <getopt.h>
 #include <string.h>
 
 int diff_args_parse(struct diff_args *out, struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"raw", no_argument, NULL, 'R'},
-	    {"json", no_argument, NULL, 'J'},
-	    {NULL, 0, NULL, 0},
-	};
-	int opt;
+	int i, rc;
 	memset(out, 0, sizeof(*out));
-	out->json = cli->json;
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		if (opt == 'R')
-			out->raw = true;
-		else if (opt == 'J')
-			out->json = true;
-		else
-			return cli_opt_error(cli, opt, argv);
-	}
-	if (argc - optind < 2)
+	if ((rc = show_opts_parse(&i, &out->raw, &out->json, cli, argc, argv)) != 0)
+		return rc;
+	if (argc - i < 2)
 		return cli_usage_error(cli, "two revisions needed");
-	out->rev1 = argv[optind++];
-	out->rev2 = argv[optind++];
-	if (optind < argc) {
-		if (cli_xs_path(out->xpath, sizeof(out->xpath), argv[optind]) < 0)
-			return cli_usage_error(cli, "%s", vs_error_last()->message);
+	out->rev1 = argv[i++];
+	out->rev2 = argv[i++];
+	if (i < argc) {
+		if ((rc = cli_xs_path_arg(out->xpath, sizeof(out->xpath), cli, argv[i++])) != 0)
+			return rc;
 		out->path = out->xpath;
-		optind++;
 	}
-	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
-	return 0;
+	return cli_args_end(cli, argc, argv, i);
 }
 
 int cmd_diff(struct cli *cli, int argc, char **argv)

@@ -10,7 +10,6 @@
  */
 #include "cli_manage.h"
 
-#include <getopt.h>
 #include <string.h>
 
 struct copy_args {
@@ -22,39 +21,21 @@ struct copy_args {
 
 static int copy_opts(struct copy_args *a, struct cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"git", required_argument, NULL, 'g'},
-	    {"force", no_argument, NULL, 'f'},
-	    {"socket", required_argument, NULL, 's'},
-	    {"json", no_argument, NULL, 'j'},
-	    {NULL, 0, NULL, 0},
+	const struct cli_opt opts[] = {
+	    {"git", 0, .value = &a->git},
+	    {"force", 'f', .flag = &a->force},
+	    {"socket", 0, .value = &a->sock},
+	    {"json", 0, .flag = &cli->json},
+	    {NULL},
 	};
-	int opt;
+	int i, rc = cli_parse_opts(&i, cli, argc, argv, opts);
 
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":f", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'g':
-			a->git = optarg;
-			break;
-		case 'f':
-			a->force = true;
-			break;
-		case 's':
-			a->sock = optarg;
-			break;
-		case 'j':
-			cli->json = true;
-			break;
-		default:
-			return cli_opt_error(cli, opt, argv);
-		}
-	}
-	if (argc - optind > 1 || (argc - optind == 1) == (a->git != NULL))
+	if (rc != 0)
+		return rc;
+	if (argc - i > 1 || (argc - i == 1) == (a->git != NULL))
 		return cli_usage_error(cli, "give either --git DIR or one store URI");
-	if (argc - optind == 1) {
-		a->other = argv[optind];
+	if (argc - i == 1) {
+		a->other = argv[i];
 		if (!strchr(a->other, ':'))
 			return cli_usage_error(cli, "'%s' is not a store URI (lmdb:DIR, git:DIR)",
 					       a->other);

@@ -10,7 +10,6 @@
 #include "cli_manage.h"
 
 #include <ctype.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,18 +72,29 @@ static void print_stats(const struct cli *cli, const struct vs_gc_stats *st,
 	       (unsigned long long)st->bytes_freed, (unsigned long long)st->bytes_swept);
 }
 
+/* --keep-last, into the struct vs_gc_policy @p payload */
+static int gc_opt_keep_last(struct cli *cli, void *payload, const char *value)
+{
+	struct vs_gc_policy *pol = payload;
+	if (parse_count(&pol->keep_last, value) < 0)
+		return cli_usage_error(cli, "--keep-last takes a count >= 1, not '%s'", value);
+	return 0;
+}
+
+/* --keep-newer-than, into the struct vs_gc_policy @p payload */
+static int gc_opt_keep_newer(struct cli *cli, void *payload, const char *value)
+{
+	struct vs_gc_policy *pol = payload;
+	if (parse_duration(&pol->keep_newer_than, value, cli->now) < 0)
+		return cli_usage_error(cli,
+				       "--keep-newer-than takes a duration "
+				       "(3600, 2d, \"12 hours\"), not '%s'",
+				       value);
+	return 0;
+}
+
 int cmd_gc(struct cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"keep-all", no_argument, NULL, 'a'},
-	    {"keep-last", required_argument, NULL, 'n'},
-	    {"keep-newer-than", required_argument, NULL, 't'},
-	    {"keep-refs", no_argument, NULL, 'r'},
-	    {"force", no_argument, NULL, 'f'},
-	    {"socket", required_argument, NULL, 's'},
-	    {"json", no_argument, NULL, 'j'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct vs_gc_policy pol = {.version = VS_GC_POLICY_VERSION, .now = cli->now};
 	struct vs_gc_stats st = {0};
 	struct vs_strarray boundary = {0};
@@ -92,45 +102,20 @@ int cmd_gc(struct cli *cli, int argc, char **argv)
 	struct vs_repo *repo;
 	const char *sock = NULL;
 	bool force = false, refs = false;
-	int opt, rc, err;
+	int rc, err;
+	const struct cli_opt opts[] = {
+	    {"keep-all", 0, .flag = &pol.keep_all},
+	    {"keep-last", 0, .fn = gc_opt_keep_last, .payload = &pol},
+	    {"keep-newer-than", 0, .fn = gc_opt_keep_newer, .payload = &pol},
+	    {"keep-refs", 0, .flag = &refs},
+	    {"force", 'f', .flag = &force},
+	    {"socket", 0, .value = &sock},
+	    {"json", 0, .flag = &cli->json},
+	    {NULL},
+	};
 
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":f", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'a':
-			pol.keep_all = true;
-			break;
-		case 'n':
-			if (parse_count(&pol.keep_last, optarg) < 0)
-				return cli_usage_error(
-				    cli, "--keep-last takes a count >= 1, not '%s'", optarg);
-			break;
-		case 't':
-			if (parse_duration(&pol.keep_newer_than, optarg, cli->now) < 0)
-				return cli_usage_error(cli,
-						       "--keep-newer-than takes a duration "
-						       "(3600, 2d, \"12 hours\"), not '%s'",
-						       optarg);
-			break;
-		case 'r':
-			refs = true;
-			break;
-		case 'f':
-			force = true;
-			break;
-		case 's':
-			sock = optarg;
-			break;
-		case 'j':
-			cli->json = true;
-			break;
-		default:
-			return cli_opt_error(cli, opt, argv);
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	if ((rc = cli_parse_opts(NULL, cli, argc, argv, opts)) != 0)
+		return rc;
 	if (pol.keep_all && (pol.keep_last || pol.keep_newer_than || refs))
 		return cli_usage_error(cli, "--keep-all keeps everything: no other rule applies");
 	/* Only the commits refs name: a window one commit deep. */

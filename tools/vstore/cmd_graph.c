@@ -10,7 +10,6 @@
  */
 #include "cli.h"
 
-#include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,50 +256,37 @@ static int gather(struct graph *g, struct cli *cli, struct vs_repo *repo, const 
 	return err < 0 ? err : 0;
 }
 
+/* -n, --max-count, into the struct graph @p payload */
+static int graph_opt_max(struct cli *cli, void *payload, const char *value)
+{
+	struct graph *g = payload;
+	char *end;
+	long long v = strtoll(value, &end, 10);
+	if (*end || !*value || v < 0)
+		return cli_usage_error(cli, "-n takes a count (0: all)");
+	g->max = (size_t)v;
+	return 0;
+}
+
 int cmd_graph(struct cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"svg", required_argument, NULL, 's'},
-	    {"max-count", required_argument, NULL, 'n'},
-	    {"rev", required_argument, NULL, 'r'},
-	    {"all", no_argument, NULL, 'a'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct graph g = {.max = 100};
 	struct vs_strarray branches = {0}, boundary = {0};
 	struct vs_oid *heads = NULL;
 	struct vs_repo *repo;
 	const char *svg = NULL, *rev = NULL;
 	bool all = false;
-	int opt, rc, err;
-	char *end;
+	int rc, err;
+	const struct cli_opt opts[] = {
+	    {"svg", 0, .value = &svg},
+	    {"max-count", 'n', .fn = graph_opt_max, .payload = &g},
+	    {"rev", 'r', .value = &rev},
+	    {"all", 0, .flag = &all},
+	    {NULL},
+	};
 
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":n:r:", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 's':
-			svg = optarg;
-			break;
-		case 'n': {
-			long long v = strtoll(optarg, &end, 10);
-			if (*end || !*optarg || v < 0)
-				return cli_usage_error(cli, "-n takes a count (0: all)");
-			g.max = (size_t)v;
-			break;
-		}
-		case 'r':
-			rev = optarg;
-			break;
-		case 'a':
-			all = true;
-			break;
-		default:
-			return cli_opt_error(cli, opt, argv);
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	if ((rc = cli_parse_opts(NULL, cli, argc, argv, opts)) != 0)
+		return rc;
 	if (all && rev)
 		return cli_usage_error(cli, "--all and --rev exclude each other");
 	if (svg && !*svg)

@@ -7,26 +7,9 @@
 #include "cmd_args.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-enum { OPT_SINCE = 256, OPT_UNTIL, OPT_DOMAIN, OPT_OP, OPT_ONELINE, OPT_JSON };
-
-static const struct option log_opts[] = {
-    {"max-count", required_argument, NULL, 'n'},
-    {"rev", required_argument, NULL, 'r'},
-    {"since", required_argument, NULL, OPT_SINCE},
-    {"after", required_argument, NULL, OPT_SINCE},
-    {"until", required_argument, NULL, OPT_UNTIL},
-    {"before", required_argument, NULL, OPT_UNTIL},
-    {"domain", required_argument, NULL, OPT_DOMAIN},
-    {"op", required_argument, NULL, OPT_OP},
-    {"oneline", no_argument, NULL, OPT_ONELINE},
-    {"json", no_argument, NULL, OPT_JSON},
-    {NULL, 0, NULL, 0},
-};
 
 /* A decimal number 0..max, the whole string. */
 static bool parse_count(long *out, const char *s, long max)
@@ -42,68 +25,90 @@ static bool parse_count(long *out, const char *s, long max)
 	return true;
 }
 
+/* -n, --max-count */
+static int log_opt_max(struct cli *cli, void *payload, const char *value)
+{
+	struct log_args *out = payload;
+	long v;
+	if (!parse_count(&v, value, 1000000000L))
+		return cli_usage_error(cli, "-n needs a count, not '%s'", value);
+	out->max = v ? (size_t)v : SIZE_MAX; /* git: -n 0 shows nothing */
+	return 0;
+}
+
+/* A time bound: --since and --until. */
+static int log_opt_time(struct cli *cli, bool *has, int64_t *t, const char *value)
+{
+	int64_t v;
+	if (cli_parse_time(&v, value, cli->now) < 0)
+		return cli_usage_error(cli, "%s", vs_error_last()->message);
+	*has = true;
+	*t = v;
+	return 0;
+}
+
+/* --since, --after */
+static int log_opt_since(struct cli *cli, void *payload, const char *value)
+{
+	struct log_args *out = payload;
+	return log_opt_time(cli, &out->has_since, &out->since, value);
+}
+
+/* --until, --before */
+static int log_opt_until(struct cli *cli, void *payload, const char *value)
+{
+	struct log_args *out = payload;
+	return log_opt_time(cli, &out->has_until, &out->until, value);
+}
+
+static int log_opt_domain(struct cli *cli, void *payload, const char *value)
+{
+	struct log_args *out = payload;
+	long v;
+	if (!parse_count(&v, value, XSD_DOMID_MAX))
+		return cli_usage_error(cli, "--domain needs a domain id, not '%s'", value);
+	out->domain = v;
+	return 0;
+}
+
+static int log_opt_op(struct cli *cli, void *payload, const char *value)
+{
+	struct log_args *out = payload;
+	if (!*value)
+		return cli_usage_error(cli, "--op needs an operation name");
+	out->op = value;
+	return 0;
+}
+
 int log_args_parse(struct log_args *out, struct cli *cli, int argc, char **argv)
 {
-	int opt;
-	long v;
+	int i, rc;
 
 	memset(out, 0, sizeof(*out));
 	out->domain = -1;
 	out->json = cli->json;
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":n:r:", log_opts, NULL)) != -1) {
-		switch (opt) {
-		case 'n':
-			if (!parse_count(&v, optarg, 1000000000L))
-				return cli_usage_error(cli, "-n needs a count, not '%s'", optarg);
-			out->max = (size_t)v;
-			if (!v) /* git: -n 0 shows nothing */
-				out->max = SIZE_MAX;
-			break;
-		case 'r':
-			out->rev = optarg;
-			break;
-		case OPT_SINCE:
-		case OPT_UNTIL: {
-			int64_t t;
-			if (cli_parse_time(&t, optarg, cli->now) < 0)
-				return cli_usage_error(cli, "%s", vs_error_last()->message);
-			if (opt == OPT_SINCE)
-				out->has_since = true, out->since = t;
-			else
-				out->has_until = true, out->until = t;
-			break;
-		}
-		case OPT_DOMAIN:
-			if (!parse_count(&v, optarg, XSD_DOMID_MAX))
-				return cli_usage_error(cli, "--domain needs a domain id, not '%s'",
-						       optarg);
-			out->domain = v;
-			break;
-		case OPT_OP:
-			if (!*optarg)
-				return cli_usage_error(cli, "--op needs an operation name");
-			out->op = optarg;
-			break;
-		case OPT_ONELINE:
-			out->oneline = true;
-			break;
-		case OPT_JSON:
-			out->json = true;
-			break;
-		default:
-			return cli_opt_error(cli, opt, argv);
-		}
-	}
-	if (optind < argc) {
-		if (cli_xs_path(out->xpath, sizeof(out->xpath), argv[optind]) < 0)
-			return cli_usage_error(cli, "%s", vs_error_last()->message);
+	const struct cli_opt opts[] = {
+	    {"max-count", 'n', .fn = log_opt_max, .payload = out},
+	    {"rev", 'r', .value = &out->rev},
+	    {"since", 0, .fn = log_opt_since, .payload = out},
+	    {"after", 0, .fn = log_opt_since, .payload = out},
+	    {"until", 0, .fn = log_opt_until, .payload = out},
+	    {"before", 0, .fn = log_opt_until, .payload = out},
+	    {"domain", 0, .fn = log_opt_domain, .payload = out},
+	    {"op", 0, .fn = log_opt_op, .payload = out},
+	    {"oneline", 0, .flag = &out->oneline},
+	    {"json", 0, .flag = &out->json},
+	    {NULL},
+	};
+	if ((rc = cli_parse_opts(&i, cli, argc, argv, opts)) != 0)
+		return rc;
+	if (i < argc) {
+		if ((rc = cli_xs_path_arg(out->xpath, sizeof(out->xpath), cli, argv[i++])) != 0)
+			return rc;
 		out->path = out->xpath;
-		optind++;
 	}
-	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	if ((rc = cli_args_end(cli, argc, argv, i)) != 0)
+		return rc;
 	if (out->has_since && out->has_until && out->since > out->until)
 		return cli_usage_error(cli, "--since is after --until");
 	return 0;
@@ -172,12 +177,9 @@ int cmd_log(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	struct vs_log_opts lo = {0};
-	if (a.path && strcmp(a.path, "/")) {
-		if (xsd_path_store(sp, sizeof(sp), a.path, XSD_STORE_NODE) < 0) {
-			rc = cli_error(cli, "'%s' is not a Xenstore path", a.path);
-			goto out;
-		}
-		lo.path = sp;
+	if ((err = cli_xs_store_filter(&lo.path, sp, a.path)) < 0) {
+		rc = cli_error_vs(cli, err, NULL);
+		goto out;
 	}
 	/* vs_log treats 0 as "no bound"; an explicit bound at 0 still means one. */
 	lo.since = a.has_since && a.since > 0 ? a.since : 0;

@@ -8,55 +8,33 @@
  */
 #include "cmd_args.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-
-enum { OPT_AT = 256, OPT_RAW, OPT_JSON };
 
 #define LS_PERMS_COLUMN 60 /* xenstore-ls's desired_width */
 
 int ls_args_parse(struct ls_args *out, struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"recursive", no_argument, NULL, 'r'},   {"perms", no_argument, NULL, 'p'},
-	    {"at", required_argument, NULL, OPT_AT}, {"raw", no_argument, NULL, OPT_RAW},
-	    {"json", no_argument, NULL, OPT_JSON},   {NULL, 0, NULL, 0},
-	};
-	int opt;
+	int i, rc;
 	memset(out, 0, sizeof(*out));
 	out->json = cli->json;
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":rp", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'r':
-			out->recursive = true;
-			break;
-		case 'p':
-			out->perms = true;
-			break;
-		case OPT_AT:
-			out->at = optarg;
-			break;
-		case OPT_RAW:
-			out->raw = true;
-			break;
-		case OPT_JSON:
-			out->json = true;
-			break;
-		default:
-			return cli_opt_error(cli, opt, argv);
-		}
-	}
-	if (optind < argc)
-		out->path = argv[optind++];
-	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
-	if (!out->raw &&
-	    cli_xs_path(out->xpath, sizeof(out->xpath), out->path ? out->path : "/") < 0)
-		return cli_usage_error(cli, "%s", vs_error_last()->message);
-	return 0;
+	const struct cli_opt opts[] = {
+	    {"recursive", 'r', .flag = &out->recursive},
+	    {"perms", 'p', .flag = &out->perms},
+	    {"at", 0, .value = &out->at},
+	    {"raw", 0, .flag = &out->raw},
+	    {"json", 0, .flag = &out->json},
+	    {NULL},
+	};
+	if ((rc = cli_parse_opts(&i, cli, argc, argv, opts)) != 0)
+		return rc;
+	if (i < argc)
+		out->path = argv[i++];
+	if ((rc = cli_args_end(cli, argc, argv, i)) != 0)
+		return rc;
+	if (out->raw)
+		return 0;
+	return cli_xs_path_arg(out->xpath, sizeof(out->xpath), cli, out->path ? out->path : "/");
 }
 
 struct ls_state {
@@ -117,13 +95,8 @@ static int ls_children(struct ls_state *st, const char *xpath, int depth)
 		return err;
 	cli_xs_node_init(&n);
 	for (size_t i = 0; err >= 0 && i < kids.count && !ferror(stdout); i++) {
-		int len = snprintf(path, sizeof(path), "%s/%s", strcmp(xpath, "/") ? xpath : "",
-				   kids.strings[i]);
-		if (len < 0 || (size_t)len >= sizeof(path)) {
-			err = vs_error_set(VS_ERANGE, "path below %s too long", xpath);
-			break;
-		}
-		if ((err = cli_xs_node_read(&n, st->tree, path)) < 0)
+		if ((err = cli_xs_child_path(path, sizeof(path), xpath, kids.strings[i])) < 0 ||
+		    (err = cli_xs_node_read(&n, st->tree, path)) < 0)
 			break;
 		print_node(st, kids.strings[i], path, depth, &n);
 		if (st->args->recursive)

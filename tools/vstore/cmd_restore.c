@@ -11,7 +11,6 @@
  */
 #include "cli_manage.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,20 +44,6 @@ static void restore_release(struct restore *r)
 	free(r->nodes);
 	free(r->sorted);
 	vs_buf_release(&r->actions);
-}
-
-static char *path_join(const char *dir, const char *name)
-{
-	size_t a = strlen(dir), b = strlen(name);
-	bool root = a == 1 && dir[0] == '/';
-	char *p = malloc(a + b + 2);
-	if (!p)
-		return NULL;
-	memcpy(p, dir, a);
-	size_t o = root ? a : a + 1;
-	p[a] = '/';
-	memcpy(p + o, name, b + 1);
-	return p;
 }
 
 static int perms_strings(struct vs_strarray *out, const struct xsd_perms *ps)
@@ -113,7 +98,7 @@ static int collect(struct restore *r, struct vs_tree *root, const char *path)
 	if ((err = cli_xs_children(&kids, root, path)) < 0)
 		goto out;
 	for (size_t i = 0; i < kids.count && err >= 0; i++) {
-		char *kp = path_join(path, kids.strings[i]);
+		char *kp = cli_xs_child_dup(path, kids.strings[i]);
 		err = kp ? collect(r, root, kp) : VS_ENOMEM;
 		free(kp);
 	}
@@ -181,7 +166,7 @@ static int prune(struct restore *r, struct vsc_client *c, vsc_txn_t t, const cha
 	if (err == VS_ENOENT)
 		return 0;
 	for (size_t i = 0; i < kids.count && err >= 0; i++) {
-		char *kp = path_join(path, kids.strings[i]);
+		char *kp = cli_xs_child_dup(path, kids.strings[i]);
 		if (!kp)
 			err = VS_ENOMEM;
 		else if (!was_there(r, kp))
@@ -301,15 +286,6 @@ static void report(struct restore *r, const char *rev_hex, struct vs_repo *repo,
 
 int cmd_restore(struct cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"at", required_argument, NULL, 'a'},
-	    {"socket", required_argument, NULL, 's'},
-	    {"daemon", required_argument, NULL, 'D'},
-	    {"dry-run", no_argument, NULL, 'n'},
-	    {"verbose", no_argument, NULL, 'v'},
-	    {"json", no_argument, NULL, 'j'},
-	    {NULL, 0, NULL, 0},
-	};
 	const char *at = NULL, *sock = NULL, *uri = NULL;
 	bool verbose = false;
 	struct restore r = {.cli = cli};
@@ -317,39 +293,24 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
 	struct vs_repo *repo = NULL;
 	struct vsc_client *client = NULL;
 	struct vs_oid rev;
-	int opt, err, rc;
+	int i, err, rc;
+	const struct cli_opt opts[] = {
+	    {"at", 0, .value = &at},
+	    {"socket", 0, .value = &sock},
+	    {"daemon", 0, .value = &uri},
+	    {"dry-run", 'n', .flag = &r.dry_run},
+	    {"verbose", 'v', .flag = &verbose},
+	    {"json", 0, .flag = &cli->json},
+	    {NULL},
+	};
 
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":nv", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'a':
-			at = optarg;
-			break;
-		case 's':
-			sock = optarg;
-			break;
-		case 'D':
-			uri = optarg;
-			break;
-		case 'n':
-			r.dry_run = true;
-			break;
-		case 'v':
-			verbose = true;
-			break;
-		case 'j':
-			cli->json = true;
-			break;
-		default:
-			return cli_opt_error(cli, opt, argv);
-		}
-	}
-	if (argc - optind != 1)
+	if ((rc = cli_parse_opts(&i, cli, argc, argv, opts)) != 0)
+		return rc;
+	if (argc - i != 1)
 		return cli_usage_error(cli, "restore takes one PATH");
 	if (!at)
 		return cli_usage_error(cli, "--at REV is required");
-	if ((err = cli_xs_path(path, sizeof(path), argv[optind])) < 0)
+	if ((err = cli_xs_path(path, sizeof(path), argv[i])) < 0)
 		return cli_error_vs(cli, err, NULL);
 	if (path[0] != '/')
 		return cli_error(cli, "%s: only nodes below / can be restored", path);

@@ -6,18 +6,8 @@
  */
 #include "cmd_args.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-
-char *show_short_id(char *out, const struct vs_oid *id)
-{
-	char hex[VS_OID_MAXHEXSZ + 1];
-	vs_oid_tostr(hex, id);
-	memcpy(out, hex, 12);
-	out[12] = '\0';
-	return out;
-}
 
 static void print_indented(const char *msg)
 {
@@ -39,7 +29,7 @@ void show_commit_text(struct cli *cli, struct vs_commit *c, bool oneline)
 	char hex[VS_OID_MAXHEXSZ + 1], s[16], when[64], summary[256];
 	const char *y = cli_color(cli, CLI_C_COMMIT), *r = cli_color(cli, CLI_C_RESET);
 	if (oneline) {
-		printf("%s%s%s %s\n", y, show_short_id(s, vs_commit_id(c)), r,
+		printf("%s%s%s %s\n", y, cli_short_id(s, sizeof(s), vs_commit_id(c)), r,
 		       vs_commit_summary(c, summary, sizeof(summary)));
 		return;
 	}
@@ -48,7 +38,7 @@ void show_commit_text(struct cli *cli, struct vs_commit *c, bool oneline)
 	if (np > 1) {
 		fputs("Merge:", stdout);
 		for (size_t i = 0; i < np; i++)
-			printf(" %s", show_short_id(s, vs_commit_parent_id(c, i)));
+			printf(" %s", cli_short_id(s, sizeof(s), vs_commit_parent_id(c, i)));
 		putchar('\n');
 	}
 	const struct vs_signature *a = vs_commit_author(c);
@@ -223,31 +213,27 @@ void show_change_json(const struct cli_xs_change *ch)
 	putchar('}');
 }
 
+int show_opts_parse(int *out, bool *raw, bool *json, struct cli *cli, int argc, char **argv)
+{
+	const struct cli_opt opts[] = {
+	    {"raw", 0, .flag = raw},
+	    {"json", 0, .flag = json},
+	    {NULL},
+	};
+	*raw = false;
+	*json = cli->json;
+	return cli_parse_opts(out, cli, argc, argv, opts);
+}
+
 int show_args_parse(struct show_args *out, struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"raw", no_argument, NULL, 'R'},
-	    {"json", no_argument, NULL, 'J'},
-	    {NULL, 0, NULL, 0},
-	};
-	int opt;
+	int i, rc;
 	memset(out, 0, sizeof(*out));
-	out->json = cli->json;
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		if (opt == 'R')
-			out->raw = true;
-		else if (opt == 'J')
-			out->json = true;
-		else
-			return cli_opt_error(cli, opt, argv);
-	}
-	if (optind < argc)
-		out->rev = argv[optind++];
-	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
-	return 0;
+	if ((rc = show_opts_parse(&i, &out->raw, &out->json, cli, argc, argv)) != 0)
+		return rc;
+	if (i < argc)
+		out->rev = argv[i++];
+	return cli_args_end(cli, argc, argv, i);
 }
 
 /* JSON array separator state for the change callbacks. */
@@ -310,13 +296,10 @@ int show_changes(struct cli *cli, struct vs_repo *repo, const struct vs_oid *a,
 {
 	if (raw) {
 		char sp[XSD_STORE_PATH_BUF];
-		const char *filter = NULL;
-		if (xpath && strcmp(xpath, "/")) {
-			if (xsd_path_store(sp, sizeof(sp), xpath, XSD_STORE_NODE) < 0)
-				return vs_error_set(VS_EINVAL, "'%s' is not a Xenstore path",
-						    xpath);
-			filter = sp;
-		}
+		const char *filter;
+		int err = cli_xs_store_filter(&filter, sp, xpath);
+		if (err < 0)
+			return err;
 		struct raw_state st = {.cli = cli, .json = json, .first = true};
 		return vs_diff_commits(repo, a, b, filter, raw_cb, &st);
 	}

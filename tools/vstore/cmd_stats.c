@@ -9,7 +9,6 @@
 #include "cli.h"
 
 #include <ftw.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -193,32 +192,18 @@ static void print_text(const struct cli *cli, const struct stats *st, struct vs_
 
 int cmd_stats(struct cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"quick", no_argument, NULL, 'q'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct stats st = {0};
 	struct vs_repo *repo;
 	bool quick = false;
-	int opt, rc, err;
+	int rc, err;
+	const struct cli_opt opts[] = {
+	    {"json", 0, .flag = &cli->json},
+	    {"quick", 'q', .flag = &quick},
+	    {NULL},
+	};
 
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":q", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			cli->json = true;
-			break;
-		case 'q':
-			quick = true;
-			break;
-		default:
-			return cli_opt_error(cli, opt, argv);
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error(cli, "unexpected argument '%s'", argv[optind]);
+	if ((rc = cli_parse_opts(NULL, cli, argc, argv, opts)) != 0)
+		return rc;
 	if ((rc = cli_open_repo(&repo, cli, false)) != 0)
 		return rc;
 	if ((err = collect(&st, cli, repo, quick)) < 0)

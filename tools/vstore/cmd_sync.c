@@ -9,7 +9,6 @@
  */
 #include "cli_manage.h"
 
-#include <getopt.h>
 #include <string.h>
 
 struct sync_args {
@@ -38,45 +37,34 @@ static int refspec_split(struct cli *cli, char *spec, const char **src, const ch
 	return 0;
 }
 
-/* Common options; returns the index of the first operand, or -exit code. */
-static int sync_opts(struct sync_args *a, struct cli *cli, int argc, char **argv)
+/* The options all four share; *out the index of the first operand. @return the exit code. */
+static int sync_opts(int *out, struct sync_args *a, struct cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"force", no_argument, NULL, 'f'},	      {"json", no_argument, NULL, 'j'},
-	    {"socket", required_argument, NULL, 's'}, {"merge", required_argument, NULL, 'm'},
-	    {"format", required_argument, NULL, 'F'}, {NULL, 0, NULL, 0},
+	const struct cli_opt opts[] = {
+	    {"force", 'f', .flag = &a->force},	{"json", 0, .flag = &cli->json},
+	    {"socket", 0, .value = &a->sock},	{"merge", 0, .value = &a->merge},
+	    {"format", 0, .value = &a->format}, {NULL},
 	};
-	int opt;
-
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":f", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'f':
-			a->force = true;
-			break;
-		case 'j':
-			cli->json = true;
-			break;
-		case 's':
-			a->sock = optarg;
-			break;
-		case 'm':
-			a->merge = optarg;
-			break;
-		case 'F':
-			a->format = optarg;
-			break;
-		default:
-			return -cli_opt_error(cli, opt, argv);
-		}
-	}
+	int rc = cli_parse_opts(out, cli, argc, argv, opts);
 	const char *cmd = argv[0];
+
+	if (rc != 0)
+		return rc;
 	if (a->merge && strcmp(cmd, "pull"))
-		return -cli_usage_error(cli, "--merge is for pull");
+		return cli_usage_error(cli, "--merge is for pull");
 	if (a->format && strcmp(cmd, "clone"))
-		return -cli_usage_error(cli, "--format is for clone");
-	return optind;
+		return cli_usage_error(cli, "--format is for clone");
+	return 0;
+}
+
+/* Start showing progress in @p p and return sync options that report to it. */
+static struct vs_sync_opts sync_progress(struct cli_progress *p, const struct cli *cli, bool force)
+{
+	cli_progress_init(p, cli);
+	return (struct vs_sync_opts){.version = VS_SYNC_OPTS_VERSION,
+				     .progress = cli_progress_cb,
+				     .payload = p,
+				     .force = force};
 }
 
 static void print_result(const struct cli *cli, const char *verb, const char *src, const char *dst,
@@ -97,95 +85,99 @@ static void print_result(const struct cli *cli, const char *verb, const char *sr
 	}
 }
 
-int cmd_push(struct cli *cli, int argc, char **argv)
-{
-	struct sync_args a = {0};
-	struct cli_progress p;
+/* One run of push or fetch: the store, the remote, the progress shown. */
+struct sync_run {
+	struct cli *cli;
+	struct sync_args a;
 	struct vs_repo *repo;
-	char main_spec[] = CLI_MAIN_BRANCH;
-	int i = sync_opts(&a, cli, argc, argv), rc;
+	const char *url;
+	struct cli_progress p;
+	struct vs_sync_opts so;
+};
 
-	if (i < 0)
-		return -i;
-	if (argc - i < 1)
-		return cli_usage_error(cli, "push needs a REMOTE");
-	const char *url = argv[i++];
-	if ((rc = cli_open_existing(&repo, cli)) != 0)
+/* What push or fetch does with one branch spec SRC[:DST] (@p dst NULL without one). */
+typedef int sync_branch_fn(struct sync_run *s, const char *src, const char *dst);
+
+/*
+ * push and fetch: `CMD [options] REMOTE [SRC[:DST]...]`, each spec (main when
+ * none is given) through @p fn in turn until one fails. @return the exit code.
+ */
+static int sync_each(struct cli *cli, int argc, char **argv, sync_branch_fn *fn)
+{
+	struct sync_run s = {.cli = cli};
+	char main_spec[] = CLI_MAIN_BRANCH;
+	int i, rc = sync_opts(&i, &s.a, cli, argc, argv);
+
+	if (rc != 0)
 		return rc;
-	cli_progress_init(&p, cli);
-	struct vs_sync_opts so = {.version = VS_SYNC_OPTS_VERSION,
-				  .progress = cli_progress_cb,
-				  .payload = &p,
-				  .force = a.force};
+	if (argc - i < 1)
+		return cli_usage_error(cli, "%s needs a REMOTE", argv[0]);
+	s.url = argv[i++];
+	if ((rc = cli_open_existing(&s.repo, cli)) != 0)
+		return rc;
+	s.so = sync_progress(&s.p, cli, s.a.force);
 	for (int k = i; k < (i == argc ? i + 1 : argc) && rc == 0; k++) {
 		const char *src, *dst;
-		struct vs_oid head;
-		int err;
-		if ((rc = refspec_split(cli, i == argc ? main_spec : argv[k], &src, &dst)) != 0)
-			break;
-		err = vs_sync_push(repo, url, src, dst, &so);
-		cli_progress_done(&p);
-		if (err == VS_ENOENT)
-			rc = cli_error(cli, "no branch %s", src);
-		else if (err == VS_ECONFLICT)
-			rc = cli_error(cli,
-				       "%s: the remote's %s is not an ancestor (fetch first, "
-				       "or --force)",
-				       src, dst ? dst : src);
-		else if (err < 0)
-			rc = cli_error_vs(cli, err, NULL); /* libgit2's words name the URL */
-		else if (vs_branch_head(&head, repo, src) >= 0)
-			print_result(cli, "pushed", src, dst ? dst : src, &head);
+		if ((rc = refspec_split(cli, i == argc ? main_spec : argv[k], &src, &dst)) == 0)
+			rc = fn(&s, src, dst);
 	}
-	vs_repo_close(repo);
+	vs_repo_close(s.repo);
 	return rc;
+}
+
+static int push_one(struct sync_run *s, const char *src, const char *dst)
+{
+	struct cli *cli = s->cli;
+	struct vs_oid head;
+	int err = vs_sync_push(s->repo, s->url, src, dst, &s->so);
+
+	cli_progress_done(&s->p);
+	if (err == VS_ENOENT)
+		return cli_error(cli, "no branch %s", src);
+	if (err == VS_ECONFLICT)
+		return cli_error(cli,
+				 "%s: the remote's %s is not an ancestor (fetch first, "
+				 "or --force)",
+				 src, dst ? dst : src);
+	if (err < 0)
+		return cli_error_vs(cli, err, NULL); /* libgit2's words name the URL */
+	if (vs_branch_head(&head, s->repo, src) >= 0)
+		print_result(cli, "pushed", src, dst ? dst : src, &head);
+	return 0;
+}
+
+int cmd_push(struct cli *cli, int argc, char **argv)
+{
+	return sync_each(cli, argc, argv, push_one);
+}
+
+static int fetch_one(struct sync_run *s, const char *src, const char *dst)
+{
+	struct cli *cli = s->cli;
+	struct vs_oid id;
+	int rc, err;
+
+	if (dst && !strcmp(dst, CLI_MAIN_BRANCH) &&
+	    (rc = cli_daemon_guard(cli, s->a.sock, s->a.force, "fetching into main")) != 0)
+		return rc;
+	err = vs_sync_fetch(&id, s->repo, s->url, src, dst, &s->so);
+	cli_progress_done(&s->p);
+	if (err == VS_ENOENT)
+		return cli_error(cli, "%s has no branch %s", s->url, src);
+	if (err == VS_ECONFLICT)
+		return cli_error(cli,
+				 "%s has diverged from %s's %s: not a fast-forward "
+				 "(--force moves it)",
+				 dst, s->url, src);
+	if (err < 0)
+		return cli_error_vs(cli, err, NULL); /* libgit2's words name the URL */
+	print_result(cli, "fetched", src, dst, &id);
+	return 0;
 }
 
 int cmd_fetch(struct cli *cli, int argc, char **argv)
 {
-	struct sync_args a = {0};
-	struct cli_progress p;
-	struct vs_repo *repo;
-	char main_spec[] = CLI_MAIN_BRANCH;
-	int i = sync_opts(&a, cli, argc, argv), rc;
-
-	if (i < 0)
-		return -i;
-	if (argc - i < 1)
-		return cli_usage_error(cli, "fetch needs a REMOTE");
-	const char *url = argv[i++];
-	if ((rc = cli_open_existing(&repo, cli)) != 0)
-		return rc;
-	cli_progress_init(&p, cli);
-	struct vs_sync_opts so = {.version = VS_SYNC_OPTS_VERSION,
-				  .progress = cli_progress_cb,
-				  .payload = &p,
-				  .force = a.force};
-	for (int k = i; k < (i == argc ? i + 1 : argc) && rc == 0; k++) {
-		const char *src, *dst;
-		struct vs_oid id;
-		int err;
-		if ((rc = refspec_split(cli, i == argc ? main_spec : argv[k], &src, &dst)) != 0)
-			break;
-		if (dst && !strcmp(dst, CLI_MAIN_BRANCH) &&
-		    (rc = cli_daemon_guard(cli, a.sock, a.force, "fetching into main")) != 0)
-			break;
-		err = vs_sync_fetch(&id, repo, url, src, dst, &so);
-		cli_progress_done(&p);
-		if (err == VS_ENOENT)
-			rc = cli_error(cli, "%s has no branch %s", url, src);
-		else if (err == VS_ECONFLICT)
-			rc = cli_error(cli,
-				       "%s has diverged from %s's %s: not a fast-forward "
-				       "(--force moves it)",
-				       dst, url, src);
-		else if (err < 0)
-			rc = cli_error_vs(cli, err, NULL); /* libgit2's words name the URL */
-		else
-			print_result(cli, "fetched", src, dst, &id);
-	}
-	vs_repo_close(repo);
-	return rc;
+	return sync_each(cli, argc, argv, fetch_one);
 }
 
 static int merge_fn(vs_merge_fn **out, const char *name)
@@ -216,10 +208,10 @@ int cmd_pull(struct cli *cli, int argc, char **argv)
 	struct vs_merge_opts mo = {0};
 	char spec[] = CLI_MAIN_BRANCH, msg[512];
 	const char *src, *dst;
-	int i = sync_opts(&a, cli, argc, argv), rc, err;
+	int i, rc = sync_opts(&i, &a, cli, argc, argv), err;
 
-	if (i < 0)
-		return -i;
+	if (rc != 0)
+		return rc;
 	if (argc - i < 1 || argc - i > 2)
 		return cli_usage_error(cli, "pull takes REMOTE [BRANCH[:LOCAL]]");
 	if (a.merge && merge_fn(&mo.fn, a.merge) < 0)
@@ -239,11 +231,7 @@ int cmd_pull(struct cli *cli, int argc, char **argv)
 	cli_signature(&sig, &sb, cli);
 	snprintf(msg, sizeof(msg), "Merge branch '%s' of %s into %s\n", src, url, local);
 	struct vs_commit_opts co = {.author = &sig, .message = msg};
-	cli_progress_init(&p, cli);
-	struct vs_sync_opts so = {.version = VS_SYNC_OPTS_VERSION,
-				  .progress = cli_progress_cb,
-				  .payload = &p,
-				  .force = a.force};
+	struct vs_sync_opts so = sync_progress(&p, cli, a.force);
 	struct vs_oid head;
 	err = vs_sync_pull(&head, repo, url, local, src, &mo, &co, &so);
 	cli_progress_done(&p);
@@ -265,10 +253,10 @@ int cmd_clone(struct cli *cli, int argc, char **argv)
 	struct cli_progress p;
 	struct vs_repo *repo = NULL;
 	struct vs_strarray names = {0};
-	int i = sync_opts(&a, cli, argc, argv), err;
+	int i, err = sync_opts(&i, &a, cli, argc, argv);
 
-	if (i < 0)
-		return -i;
+	if (err != 0)
+		return err;
 	if (argc - i != 2)
 		return cli_usage_error(cli, "clone takes REMOTE STORE");
 	if (a.format && strcmp(a.format, "git") && strcmp(a.format, "vs"))
@@ -277,9 +265,7 @@ int cmd_clone(struct cli *cli, int argc, char **argv)
 	if (!strchr(dst, ':'))
 		return cli_usage_error(cli, "STORE is a URI: lmdb:DIR, git:DIR");
 	struct vs_repo_opts ro = {.version = VS_REPO_OPTS_VERSION, .format = a.format};
-	cli_progress_init(&p, cli);
-	struct vs_sync_opts so = {
-	    .version = VS_SYNC_OPTS_VERSION, .progress = cli_progress_cb, .payload = &p};
+	struct vs_sync_opts so = sync_progress(&p, cli, false);
 	err = vs_sync_clone(&repo, url, dst, &ro, &so);
 	cli_progress_done(&p);
 	if (err == VS_EEXIST)

@@ -12,10 +12,8 @@
  */
 #include "cli_manage.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 struct watcher {
@@ -28,19 +26,12 @@ struct watcher {
 	int err;	      /* first failure inside a watch callback */
 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Milliseconds left before the deadline (-1: none), at least 0. */
 static int time_left(const struct watcher *w)
 {
 	if (!w->deadline)
 		return -1;
-	int64_t left = w->deadline - mono_ms();
+	int64_t left = w->deadline - cli_mono_ms();
 	return left < 0 ? 0 : left > 1000000000 ? 1000000000 : (int)left;
 }
 
@@ -238,67 +229,67 @@ static int watch_store(struct watcher *w, unsigned int interval_ms)
 	return err < 0 ? cli_error_vs(w->cli, err, "cannot read the store") : 0;
 }
 
+/* -n, --count, into the struct watcher @p payload */
+static int watch_opt_count(struct cli *cli, void *payload, const char *value)
+{
+	struct watcher *w = payload;
+	char *end;
+	long long v = strtoll(value, &end, 10);
+	if (*end || v < 1 || !*value)
+		return cli_usage_error(cli, "--count takes a number >= 1");
+	w->count = (size_t)v;
+	return 0;
+}
+
+/* --timeout, into the struct watcher @p payload */
+static int watch_opt_timeout(struct cli *cli, void *payload, const char *value)
+{
+	struct watcher *w = payload;
+	char *end;
+	double s = strtod(value, &end);
+	if (*end || !*value || !(s > 0) || s > 1e7)
+		return cli_usage_error(cli, "--timeout takes seconds > 0");
+	w->deadline = cli_mono_ms() + (int64_t)(s * 1000);
+	return 0;
+}
+
+/* --interval, into the long @p payload */
+static int watch_opt_interval(struct cli *cli, void *payload, const char *value)
+{
+	long *interval = payload;
+	char *end;
+	*interval = strtol(value, &end, 10);
+	if (*end || !*value || *interval < 10 || *interval > 60000)
+		return cli_usage_error(cli, "--interval takes 10..60000 ms");
+	return 0;
+}
+
 int cmd_watch(struct cli *cli, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"count", required_argument, NULL, 'c'},  {"timeout", required_argument, NULL, 't'},
-	    {"socket", required_argument, NULL, 's'}, {"daemon", required_argument, NULL, 'D'},
-	    {"poll", no_argument, NULL, 'p'},	      {"interval", required_argument, NULL, 'i'},
-	    {"json", no_argument, NULL, 'j'},	      {NULL, 0, NULL, 0},
-	};
 	struct watcher w = {.cli = cli};
 	const char *sock = NULL, *uri = NULL;
 	char path[XSD_PATH_BUF] = "/";
 	bool poll = false;
 	long interval = 200;
-	int opt, rc, err;
-	char *end;
+	int i, rc, err;
+	const struct cli_opt opts[] = {
+	    {"count", 'n', .fn = watch_opt_count, .payload = &w},
+	    {"timeout", 0, .fn = watch_opt_timeout, .payload = &w},
+	    {"socket", 0, .value = &sock},
+	    {"daemon", 0, .value = &uri},
+	    {"poll", 0, .flag = &poll},
+	    {"interval", 0, .fn = watch_opt_interval, .payload = &interval},
+	    {"json", 0, .flag = &cli->json},
+	    {NULL},
+	};
 
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":n:", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'n':
-		case 'c': {
-			long long v = strtoll(optarg, &end, 10);
-			if (*end || v < 1 || !*optarg)
-				return cli_usage_error(cli, "--count takes a number >= 1");
-			w.count = (size_t)v;
-			break;
-		}
-		case 't': {
-			double s = strtod(optarg, &end);
-			if (*end || !*optarg || !(s > 0) || s > 1e7)
-				return cli_usage_error(cli, "--timeout takes seconds > 0");
-			w.deadline = mono_ms() + (int64_t)(s * 1000);
-			break;
-		}
-		case 'i':
-			interval = strtol(optarg, &end, 10);
-			if (*end || !*optarg || interval < 10 || interval > 60000)
-				return cli_usage_error(cli, "--interval takes 10..60000 ms");
-			break;
-		case 's':
-			sock = optarg;
-			break;
-		case 'D':
-			uri = optarg;
-			break;
-		case 'p':
-			poll = true;
-			break;
-		case 'j':
-			cli->json = true;
-			break;
-		default:
-			return cli_opt_error(cli, opt, argv);
-		}
-	}
-	if (argc - optind > 1)
+	if ((rc = cli_parse_opts(&i, cli, argc, argv, opts)) != 0)
+		return rc;
+	if (argc - i > 1)
 		return cli_usage_error(cli, "watch takes at most one PATH");
 	if (poll && (sock || uri))
 		return cli_usage_error(cli, "--poll reads the store: no --socket or --daemon");
-	if (argc - optind == 1 && (err = cli_xs_path(path, sizeof(path), argv[optind])) < 0)
+	if (argc - i == 1 && (err = cli_xs_path(path, sizeof(path), argv[i])) < 0)
 		return cli_error_vs(cli, err, NULL);
 	w.path = path;
 
