@@ -29,6 +29,7 @@
  *   cmd_sync.c push fetch pull clone          cmd_export.c export import
  *   cmd_gc.c gc          cmd_check.c check    cmd_stats.c stats
  *   cmd_watch.c watch    cmd_graph.c graph    cmd_conduit.c conduit
+ *   cmd_policy.c check-policy
  * A new file needs its name in meson.build's vstore_cmd_files list and its
  * entries in vstore.c's table; helpers shared by a group of commands live
  * in their own cli_<group>.c/.h (meson.build's optional helper list, e.g.
@@ -139,6 +140,7 @@ int cmd_stats(struct cli *cli, int argc, char **argv);
 int cmd_watch(struct cli *cli, int argc, char **argv);
 int cmd_graph(struct cli *cli, int argc, char **argv);
 int cmd_conduit(struct cli *cli, int argc, char **argv);
+int cmd_check_policy(struct cli *cli, int argc, char **argv); /* cmd_policy.c */
 
 /* ---- Setup, global options (cli.c) -------------------------------------- */
 

@@ -254,6 +254,14 @@ const struct cli_command cli_commands[] = {
 	  "  --json          one JSON object per name\n",
 	  0 },
 #endif
+#ifdef VSTORE_HAVE_CMD_POLICY
+	{ "check-policy", cmd_check_policy, "check a mandatory access control policy",
+	  "usage: vstore check-policy FILE...\n"
+	  "Parse and check each access control policy FILE (mac/POLICY.md), its\n"
+	  "neverallow assertions included, as xenstored --check-policy does: every\n"
+	  "error as FILE:LINE: message and exit 1, or FILE: OK and exit 0.\n",
+	  0 },
+#endif
 };
 
 const size_t cli_ncommands = sizeof(cli_commands) / sizeof(cli_commands[0]);
