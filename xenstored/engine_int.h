@@ -104,6 +104,7 @@ struct xsd_engine {
 	uint64_t gen;              /* changes made so far (the head's change number) */
 	struct xsd_recent recent[XSD_RECENT];
 	uint32_t next_txid;
+	unsigned int ntxns;        /* open transactions of every connection */
 	bool log_on;
 	FILE *logfile;             /* CONTROL logfile, or NULL */
 	uint64_t stats_requests, stats_commits, stats_batches;

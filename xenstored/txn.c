@@ -198,6 +198,7 @@ static void txn_end(struct xsd_txn *t)
 			break;
 		}
 	c->ntxns--;
+	c->e->ntxns--;
 	struct xsd_domain *d = c->e->dom[c->domid];
 	if (d && d->txns)
 		d->txns--;
@@ -247,6 +248,7 @@ int xsd__op_transaction_start(struct xsd_conn *c, const struct xsd_msg_hdr *hdr,
 	t->next = c->txns;
 	c->txns = t;
 	c->ntxns++;
+	e->ntxns++;
 	if (d) {
 		d->txns++;
 		if (d->txns > d->txns_max)
