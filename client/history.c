@@ -220,43 +220,6 @@ int vsc__log_repo(struct vsc_change **out, size_t *n, struct vs_repo *repo, cons
 	return 0;
 }
 
-/* @spec as git names a commit: "<id or prefix or branch>[~N]"; "" and "HEAD" mean @branch. */
-static int resolve(struct vs_oid *out, struct vs_repo *repo, const char *branch, const char *spec)
-{
-	char base[256];
-	unsigned long back = 0;
-	const char *tilde = strrchr(spec, '~');
-	size_t blen = tilde ? (size_t)(tilde - spec) : strlen(spec);
-	int err;
-
-	if (tilde) {
-		char *end;
-		back = tilde[1] ? strtoul(tilde + 1, &end, 10) : 1;
-		if (tilde[1] && (*end || tilde[1] < '0' || tilde[1] > '9'))
-			return vs_error_set(VS_EINVAL, "bad commit \"%s\"", spec);
-	}
-	if (blen >= sizeof(base))
-		return vs_error_set(VS_EINVAL, "bad commit \"%s\"", spec);
-	memcpy(base, spec, blen);
-	base[blen] = '\0';
-	if (!*base || !strcmp(base, "HEAD"))
-		err = vs_branch_head(out, repo, branch);
-	else
-		err = vs_repo_resolve(out, repo, base);
-	for (unsigned long i = 0; err >= 0 && i < back; i++) {
-		struct vs_commit *commit;
-		if ((err = vs_commit_lookup(&commit, repo, out)) < 0)
-			break;
-		const struct vs_oid *parent = vs_commit_parent_id(commit, 0);
-		if (parent)
-			*out = *parent;
-		else
-			err = vs_error_set(VS_ENOENT, "%s: no such ancestor", spec);
-		vs_commit_free(commit);
-	}
-	return err;
-}
-
 int vsc__read_at_repo(struct vs_buf *out, struct vs_repo *repo, const char *branch,
 		      const char *commit, const char *path)
 {
@@ -265,7 +228,7 @@ int vsc__read_at_repo(struct vs_buf *out, struct vs_repo *repo, const char *bran
 	struct vs_oid id;
 	int err;
 
-	if ((err = resolve(&id, repo, branch, commit)) < 0 ||
+	if ((err = vs_repo_resolve_rev(&id, repo, commit, branch)) < 0 ||
 	    (err = xsd_path_store(sp, sizeof(sp), path, XSD_STORE_VALUE)) < 0)
 		return err;
 	if ((err = vs_read_at(out, repo, &id, sp)) >= 0 && !out->ptr)

@@ -383,6 +383,46 @@ int vs_repo_resolve(struct vs_oid *out, struct vs_repo *repo, const char *spec)
 	return vs_error_set(VS_ENOENT, "no branch or object '%s'", spec);
 }
 
+int vs_repo_resolve_rev(struct vs_oid *out, struct vs_repo *repo, const char *spec,
+			const char *head)
+{
+	char base[256];
+	unsigned long back = 0;
+	const char *tilde;
+	size_t blen;
+	int err;
+
+	VS_CHECK_ARG(out && repo && spec && head);
+	tilde = strrchr(spec, '~');
+	blen = tilde ? (size_t)(tilde - spec) : strlen(spec);
+	if (tilde) {
+		char *end = NULL;
+		back = tilde[1] ? strtoul(tilde + 1, &end, 10) : 1;
+		if (tilde[1] && (*end || tilde[1] < '0' || tilde[1] > '9'))
+			return vs_error_set(VS_EINVAL, "bad commit \"%s\"", spec);
+	}
+	if (blen >= sizeof(base))
+		return vs_error_set(VS_EINVAL, "bad commit \"%s\"", spec);
+	memcpy(base, spec, blen);
+	base[blen] = '\0';
+	if (!*base || !strcmp(base, "HEAD"))
+		err = vs_branch_head(out, repo, head);
+	else
+		err = vs_repo_resolve(out, repo, base);
+	for (unsigned long i = 0; err >= 0 && i < back; i++) {
+		struct vs_commit *commit;
+		if ((err = vs_commit_lookup(&commit, repo, out)) < 0)
+			break;
+		const struct vs_oid *parent = vs_commit_parent_id(commit, 0);
+		if (parent)
+			*out = *parent;
+		else
+			err = vs_error_set(VS_ENOENT, "%s: no such ancestor", spec);
+		vs_commit_free(commit);
+	}
+	return err;
+}
+
 const char *vs_version(void)
 {
 	return "0.1.0";

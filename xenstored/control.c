@@ -345,43 +345,6 @@ static int history_log(struct xsd_conn *c, struct vs_buf *out, const char **argv
 	return vs_buf_puts(out, w.more ? "more\n" : "end\n");
 }
 
-/* @spec as git names a commit: "<id, prefix or branch>[~N]"; "" and "HEAD": the branch. */
-static int history_resolve(struct vs_oid *out, struct xsd_engine *e, const char *spec)
-{
-	char base[256];
-	unsigned long back = 0;
-	const char *tilde = strrchr(spec, '~');
-	size_t blen = tilde ? (size_t)(tilde - spec) : strlen(spec);
-	int err;
-
-	if (tilde) {
-		char *end = NULL;
-		back = tilde[1] ? strtoul(tilde + 1, &end, 10) : 1;
-		if (tilde[1] && (*end || tilde[1] < '0' || tilde[1] > '9'))
-			return vs_error_set(VS_EINVAL, "bad commit \"%s\"", spec);
-	}
-	if (blen >= sizeof(base))
-		return vs_error_set(VS_EINVAL, "bad commit \"%s\"", spec);
-	memcpy(base, spec, blen);
-	base[blen] = '\0';
-	if (!*base || !strcmp(base, "HEAD"))
-		err = vs_branch_head(out, e->repo, e->branch);
-	else
-		err = vs_repo_resolve(out, e->repo, base);
-	for (unsigned long i = 0; err >= 0 && i < back; i++) {
-		struct vs_commit *commit;
-		if ((err = vs_commit_lookup(&commit, e->repo, out)) < 0)
-			break;
-		const struct vs_oid *parent = vs_commit_parent_id(commit, 0);
-		if (parent)
-			*out = *parent;
-		else
-			err = vs_error_set(VS_ENOENT, "%s: no such ancestor", spec);
-		vs_commit_free(commit);
-	}
-	return err;
-}
-
 static int history_read(struct xsd_conn *c, struct vs_buf *out, const char **argv, size_t n)
 {
 	char path[XSD_PATH_BUF], sp[XSD_STORE_PATH_BUF];
@@ -392,7 +355,7 @@ static int history_read(struct xsd_conn *c, struct vs_buf *out, const char **arg
 	if (n != 2)
 		return vs_error_set(VS_EINVAL, "history read <commit> <path>");
 	if ((err = xsd__path_arg(path, sizeof(path), c, argv[1], false)) < 0 ||
-	    (err = history_resolve(&id, c->e, argv[0])) < 0 ||
+	    (err = vs_repo_resolve_rev(&id, c->e->repo, argv[0], c->e->branch)) < 0 ||
 	    (err = xsd_path_store(sp, sizeof(sp), path, XSD_STORE_VALUE)) < 0)
 		return err;
 	if ((err = vs_read_at(out, c->e->repo, &id, sp)) != VS_ENOENT && err != VS_ENOTDIR)

@@ -150,4 +150,13 @@ VS_EXTERN int vs_repo_read_raw(struct vs_buf *out, int *type, struct vs_repo *re
  */
 VS_EXTERN int vs_repo_resolve(struct vs_oid *out, struct vs_repo *repo, const char *spec);
 
+/**
+ * Resolve @p spec as git names a commit: what vs_repo_resolve() takes, or
+ * "" / "HEAD" for the head of branch @p head, then "~N" (N first-parent
+ * steps back; "~" alone is one). @return 0, VS_ENOENT (no such commit or
+ * ancestor), VS_EINVAL (malformed).
+ */
+VS_EXTERN int vs_repo_resolve_rev(struct vs_oid *out, struct vs_repo *repo, const char *spec,
+				  const char *head);
+
 #endif
