@@ -172,6 +172,9 @@ struct xsd_child {
 /* The children of @path in creation order. Caller frees with xsd__children_free. */
 int xsd__node_children(struct xsd_child **out, size_t *n, struct vs_tree *root,
 		       const char *path);
+/* The same, where a child whose metadata is missing or bad sorts last (checkers). */
+int xsd__node_children_lenient(struct xsd_child **out, size_t *n, struct vs_tree *root,
+			       const char *path);
 void xsd__children_free(struct xsd_child *v, size_t n);
 /* A cache of large listings (node.c), by the id of the directory's tree. */
 struct xsd_dircache;

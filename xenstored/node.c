@@ -198,6 +198,7 @@ static int each_child(struct vs_tree *node, bool top, child_fn *cb, void *payloa
 struct children_ctx {
 	struct xsd_child *v;
 	size_t n, cap;
+	bool lenient;         /* a child without readable metadata sorts last */
 	struct xsd_meta meta; /* reused from child to child: one allocation for all */
 };
 
@@ -214,9 +215,13 @@ static int child_cb(void *payload, const char *name, struct vs_tree *child)
 		cx->v = nv;
 		cx->cap = ncap;
 	}
-	if ((err = meta_of(&cx->meta, child)) < 0)
+	uint64_t seq;
+	if ((err = meta_of(&cx->meta, child)) >= 0)
+		seq = cx->meta.seq;
+	else if (cx->lenient && err != VS_ENOMEM)
+		seq = UINT64_MAX; /* then by name */
+	else
 		return err;
-	uint64_t seq = cx->meta.seq;
 	if (!(cx->v[cx->n].name = strdup(name)))
 		return VS_ENOMEM;
 	cx->v[cx->n++].seq = seq;
@@ -231,9 +236,10 @@ static int child_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-int xsd__node_children(struct xsd_child **out, size_t *n, struct vs_tree *root, const char *path)
+static int children(struct xsd_child **out, size_t *n, struct vs_tree *root, const char *path,
+		    bool lenient)
 {
-	struct children_ctx cx = { 0 };
+	struct children_ctx cx = { .lenient = lenient };
 	struct vs_tree *node;
 	int err = node_tree(&node, root, path);
 
@@ -254,6 +260,17 @@ int xsd__node_children(struct xsd_child **out, size_t *n, struct vs_tree *root, 
 	*out = cx.v;
 	*n = cx.n;
 	return 0;
+}
+
+int xsd__node_children(struct xsd_child **out, size_t *n, struct vs_tree *root, const char *path)
+{
+	return children(out, n, root, path, false);
+}
+
+int xsd__node_children_lenient(struct xsd_child **out, size_t *n, struct vs_tree *root,
+			       const char *path)
+{
+	return children(out, n, root, path, true);
 }
 
 static int len_cb(void *payload, const char *name, struct vs_tree *child)

@@ -3,11 +3,12 @@
  * Xenstore nodes as the daemon stores them (docs/design-notes.md): node /a/b
  * is the tree a/b with .value (absent when empty), .meta (perms, seq,
  * label) and one subtree per child, long names chunked. The mapping itself
- * is libxsd's (xsd_path_store, xsd_path_from_store, xsd_meta_parse); this
- * file reads nodes, lists children in creation order and turns the store's
- * value deltas into per-node changes.
+ * is libxsd's (xsd_path_store, xsd_path_from_store, xsd_meta_parse), and so
+ * is the listing of children in creation order (node.c); this file reads
+ * nodes and turns the store's value deltas into per-node changes.
  */
 #include "cli.h"
+#include "engine_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -133,151 +134,29 @@ int cli_xs_node_read(struct cli_xs_node *out, struct vs_tree *root, const char *
 	return err;
 }
 
-/* One child while listing: its full name, store path and creation seq. */
-struct child {
-	char *name;
-	char *spath;
-	uint64_t seq;
-};
-
-struct child_list {
-	struct child *v;
-	size_t n, cap;
-	const char *prefix; /* the chunks walked so far, joined */
-	const char *spath;  /* the store tree being listed */
-	int err;
-};
-
-static int child_add(struct child_list *l, const char *name, bool chunk)
-{
-	if (l->n == l->cap) {
-		size_t ncap = l->cap ? l->cap * 2 : 16;
-		struct child *nv = realloc(l->v, ncap * sizeof(*nv));
-		if (!nv)
-			return VS_ENOMEM;
-		l->v = nv;
-		l->cap = ncap;
-	}
-	struct child *c = &l->v[l->n];
-	size_t plen = strlen(l->prefix), nlen = strlen(name) - (chunk ? 1 : 0);
-	c->name = malloc(plen + nlen + 1);
-	c->spath = malloc(strlen(l->spath) + strlen(name) + 2);
-	if (!c->name || !c->spath) {
-		free(c->name);
-		free(c->spath);
-		return VS_ENOMEM;
-	}
-	memcpy(c->name, l->prefix, plen);
-	memcpy(c->name + plen, name, nlen);
-	c->name[plen + nlen] = '\0';
-	sprintf(c->spath, "%s%s%s", l->spath, *l->spath ? "/" : "", name);
-	c->seq = chunk ? UINT64_MAX : 0; /* chunks are expanded, then dropped */
-	l->n++;
-	return 0;
-}
-
-static int child_cb(void *payload, const char *name, const struct vs_tree_stat *st)
-{
-	struct child_list *l = payload;
-	if (st->kind != VS_ENTRY_TREE)
-		return 0;
-	switch (xsd_store_entry_kind(name)) {
-	case XSD_ENTRY_CHILD:
-		return child_add(l, name, false);
-	case XSD_ENTRY_CHUNK:
-		return child_add(l, name, true);
-	default:
-		return 0;
-	}
-}
-
-static int child_cmp(const void *a, const void *b)
-{
-	const struct child *x = a, *y = b;
-	if (x->seq != y->seq)
-		return x->seq < y->seq ? -1 : 1;
-	return strcmp(x->name, y->name);
-}
-
-/* List @p spath's children into @p l, expanding chunk chains in place. */
-static int list_level(struct child_list *l, struct vs_tree *root, const char *spath,
-		      const char *prefix)
-{
-	l->prefix = prefix;
-	l->spath = spath;
-	size_t first = l->n;
-	int err = vs_tree_list(root, spath, child_cb, l);
-	if (err < 0)
-		return err;
-	for (size_t i = first; i < l->n; i++) {
-		if (l->v[i].seq != UINT64_MAX)
-			continue;
-		/* A chunk: its subtree holds the rest of the names (copies: v moves). */
-		char *cprefix = strdup(l->v[i].name), *cspath = strdup(l->v[i].spath);
-		if (!cprefix || !cspath)
-			err = VS_ENOMEM;
-		else
-			err = list_level(l, root, cspath, cprefix);
-		free(cprefix);
-		free(cspath);
-		if (err < 0)
-			return err;
-	}
-	return 0;
-}
-
 int cli_xs_children(struct vs_strarray *out, struct vs_tree *root, const char *xpath)
 {
-	char sp[XSD_STORE_PATH_BUF];
-	struct child_list l = {0};
-	struct vs_buf m = VS_BUF_INIT;
-	struct xsd_meta meta;
-	int err;
+	struct xsd_child *kids = NULL;
+	size_t n = 0;
+	/* The daemon's own listing; lenient, so `vstore check` can walk into bad nodes. */
+	int err = xsd__node_children_lenient(&kids, &n, root, xpath);
 
 	out->strings = NULL;
 	out->count = 0;
-	xsd_meta_init(&meta);
-	if ((err = store_path(sp, xpath, XSD_STORE_NODE)) < 0)
-		return err;
-	err = list_level(&l, root, sp, "");
 	if (err == VS_ENOENT || err == VS_ENOTDIR)
-		err = vs_error_set(VS_ENOENT, "no node %s", xpath);
-	size_t keep = 0;
-	for (size_t i = 0; err >= 0 && i < l.n; i++) {
-		struct child c = l.v[i];
-		if (c.seq == UINT64_MAX) {
-			free(c.name);
-			free(c.spath);
-			continue;
-		}
-		/* A child whose .meta is missing or bad sorts last, by name. */
-		c.seq = UINT64_MAX - 1;
-		char mp[XSD_STORE_PATH_BUF + 8];
-		snprintf(mp, sizeof(mp), "%s/.meta", c.spath);
-		if (vs_tree_get(&m, root, mp) == 0 &&
-		    xsd_meta_parse(&meta, m.ptr ? m.ptr : "", m.size) == 0)
-			c.seq = meta.seq;
-		l.v[keep++] = c;
+		return vs_error_set(VS_ENOENT, "no node %s", xpath);
+	if (err < 0)
+		return err;
+	if (!(out->strings = calloc(n ? n : 1, sizeof(char *)))) {
+		xsd__children_free(kids, n);
+		return VS_ENOMEM;
 	}
-	if (err >= 0) {
-		l.n = keep;
-		if (l.n)
-			qsort(l.v, l.n, sizeof(*l.v), child_cmp);
-		out->strings = calloc(l.n ? l.n : 1, sizeof(char *));
-		if (!out->strings)
-			err = VS_ENOMEM;
+	for (size_t i = 0; i < n; i++) { /* the names move over */
+		out->strings[out->count++] = kids[i].name;
+		kids[i].name = NULL;
 	}
-	for (size_t i = 0; i < l.n; i++) {
-		if (err >= 0)
-			out->strings[out->count++] = l.v[i].name;
-		else
-			free(l.v[i].name);
-		free(l.v[i].spath);
-	}
-	free(l.v);
-	vs_buf_release(&m);
-	xsd_meta_release(&meta);
-	return err < 0 ? err : 0;
+	xsd__children_free(kids, n);
+	return 0;
 }
 
 int cli_xs_perms_format(struct vs_buf *out, const struct xsd_perms *ps)
