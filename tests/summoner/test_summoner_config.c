@@ -234,7 +234,7 @@ static void test_malformed_messages_get_formerr_notimp_or_nothing(void **state)
 	assert_int_equal(h[3] & 0x0f, LDNS_RCODE_FORMERR);
 	summoner_dns_query_release(&q);
 
-	/* A STATUS request (opcode 2): not implemented. */
+	/* A STATUS request (opcode 2): the summoner answers NOTIMP. */
 	const uint8_t status[12] = {0, 9, 2 << 3, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 	assert_vs_ok(summoner_dns_parse(&q, status, sizeof(status)));
 	assert_int_equal(q.rcode, LDNS_RCODE_NOTIMPL);
