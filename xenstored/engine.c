@@ -105,7 +105,7 @@ int xsd__mac_check(const struct xsd_conn *c, enum xsd_mac_op op, const char *pat
 		return 0;
 	int err = mac->check(mac->payload, c->domid, op, path, meta ? meta->label : NULL, quiet);
 	return err < 0 ? vs_error_set(VS_EACCES, "%s: denied by the access control policy",
-				      path ? path : xsd__op_verb(0))
+				      path ? path : "request")
 		       : 0;
 }
 

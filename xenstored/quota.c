@@ -179,7 +179,8 @@ int xsd__op_quota(struct xsd_conn *c, const struct xsd_msg_hdr *hdr, const unsig
 		if (n == 0) {
 			for (k = 0; k < XSD_QUOTA_COUNT && err >= 0; k++)
 				err = vs_buf_printf(&out, "%s%s", k ? " " : "", names[k]);
-			err = vs_buf_puts(&out, " soft-memory");
+			if (err >= 0)
+				err = vs_buf_puts(&out, " soft-memory");
 		} else if (n <= 2) {
 			if (n == 2 && (err = parse_domid(&domid, argv[0])) < 0)
 				return err;
