@@ -205,7 +205,7 @@ static int parse_txn(vsc_txn_t *out, const struct vs_buf *r)
 static void finish(struct vsc_async *a, struct item *it)
 {
 	int err = item_result(it);
-	struct vs_strarray list = {NULL, 0};
+	struct vs_strarray list = {0};
 	vsc_txn_t txn = VSC_TXN_NONE;
 
 	a->pending--;

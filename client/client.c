@@ -220,14 +220,21 @@ static int feed(struct vsc_client *c, const unsigned char *p, size_t len)
 	return 0;
 }
 
+/* The transport's blocking receive, where it has one. */
+static long (*recv_wait_of(const struct vsc_transport *t))(struct vsc_transport *, void *, size_t)
+{
+	return t->ops->version >= 2 ? t->ops->recv_wait : NULL;
+}
+
 int vsc__pump(struct vsc_client *c, int timeout_ms)
 {
 	unsigned char buf[16384];
+	bool wait = timeout_ms < 0 && recv_wait_of(c->t);
 	int err;
 
 	if (c->broken)
 		return vs_error_set(VS_EIO, "the connection is lost");
-	if (timeout_ms != 0) {
+	if (timeout_ms != 0 && !wait) {
 		struct pollfd p = {.fd = c->t->ops->fd(c->t), .events = POLLIN};
 		int r = poll(&p, 1, timeout_ms);
 		if (r < 0 && errno != EINTR)
@@ -237,7 +244,8 @@ int vsc__pump(struct vsc_client *c, int timeout_ms)
 	}
 	/* A bounded drain: what stays unread keeps the fd readable. */
 	for (int i = 0; i < 64; i++) {
-		long n = c->t->ops->recv(c->t, buf, sizeof(buf));
+		long n = wait && i == 0 ? c->t->ops->recv_wait(c->t, buf, sizeof(buf))
+					: c->t->ops->recv(c->t, buf, sizeof(buf));
 		if (n == VS_EAGAIN)
 			break;
 		if (n < 0) {
@@ -349,42 +357,34 @@ int vsc__request_strs(struct vs_buf *reply, struct vsc_client *c, uint32_t type,
 
 int vsc__strarray_split(struct vs_strarray *out, const void *data, size_t len, char sep)
 {
-	struct vs_buf ptrs = VS_BUF_INIT;
 	const char *p = data, *end = p + len;
-	int err = 0;
+	size_t n = 1; /* pieces, at most: one more than the separators */
 
-	out->strings = NULL;
-	out->count = 0;
-	/* Room for every piece at once: listings are often long. */
-	size_t n = 1;
+	*out = (struct vs_strarray){0};
 	for (const char *q = p; q < end; q++)
 		n += !*q || *q == sep;
-	if ((err = vs_buf_grow(&ptrs, n * sizeof(char *))) < 0)
+	/*
+	 * One allocation, as libxenstore's xs_directory() makes: the pointers,
+	 * then a copy of the bytes with the separators turned into NULs (a
+	 * listing of 100 names costs one malloc, not 101).
+	 */
+	struct vs_buf b = VS_BUF_INIT;
+	size_t ptrs = (n + 1) * sizeof(char *);
+	int err = vs_buf_grow(&b, ptrs + len + 1);
+	if (err < 0)
 		return err;
-	while (p < end && err >= 0) {
-		const char *q = p;
-		while (q < end && *q && *q != sep)
-			q++;
-		if (q > p) {
-			struct vs_buf s = VS_BUF_INIT;
-			char *str;
-			if ((err = vs_buf_put(&s, p, (size_t)(q - p))) < 0)
-				break;
-			str = vs_buf_detach(&s);
-			if ((err = vs_buf_put(&ptrs, &str, sizeof(str))) < 0) {
-				vs_free(str);
-				break;
-			}
-			out->count++;
-		}
-		p = q + 1;
-	}
-	if (err < 0) {
-		out->strings = (char **)ptrs.ptr;
-		vs_strarray_dispose(out);
-		return err;
-	}
-	out->strings = (char **)vs_buf_detach(&ptrs);
+	char **v = (char **)(void *)b.ptr, *copy = b.ptr + ptrs;
+	memcpy(copy, data, len);
+	copy[len] = '\0';
+	for (size_t i = 0; i < len; i++)
+		if (copy[i] == sep)
+			copy[i] = '\0';
+	for (char *q = copy, *cend = copy + len; q < cend; q += strlen(q) + 1)
+		if (*q)
+			v[out->count++] = q;
+	v[out->count] = NULL;
+	out->strings = (char **)(void *)vs_buf_detach(&b);
+	out->packed = true;
 	return 0;
 }
 

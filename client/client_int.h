@@ -97,8 +97,8 @@ int vsc__event_take(struct vsc_event *out, struct vsc_client *c, const char *pre
 		    int64_t deadline);
 
 /**
- * Build a vs_strarray that vs_strarray_dispose() frees (memory from
- * libvstore's allocator) from the NUL-terminated strings packed in
+ * Build a packed vs_strarray (one allocation from libvstore's allocator,
+ * freed by vs_strarray_dispose()) from the NUL-terminated strings in
  * @p data (@p len bytes); a last unterminated piece counts too, empty
  * strings do not. @p sep: also split on this byte (0: none).
  */
@@ -108,15 +108,17 @@ int vsc__strarray_split(struct vs_strarray *out, const void *data, size_t len, c
 
 /**
  * A transport over connected stream descriptor @p fd (taken over: closed by
- * free), sending with sendmsg(MSG_NOSIGNAL) when @p is_socket, else writev.
+ * free): a socket (@p is_socket) is left blocking and used with sendmsg /
+ * recv flags, anything else is made non-blocking and used with writev / read.
  */
 int vsc__fd_transport_new(struct vsc_transport **out, const struct vsc_transport_ops *ops, int fd,
 			  bool is_socket);
 /** Connect a stream socket to unix socket @p path. @return the fd or a VS_E… code. */
 int vsc__unix_connect(const char *path);
-/** send/recv/fd/close/free of vsc__fd_transport_new() transports. */
+/** send/recv/recv_wait/fd/close/free of vsc__fd_transport_new() transports. */
 int vsc__fd_send(struct vsc_transport *t, const struct iovec *iov, size_t n);
 long vsc__fd_recv(struct vsc_transport *t, void *buf, size_t len);
+long vsc__fd_recv_wait(struct vsc_transport *t, void *buf, size_t len);
 int vsc__fd_fd(struct vsc_transport *t);
 void vsc__fd_close(struct vsc_transport *t);
 void vsc__fd_free(struct vsc_transport *t);

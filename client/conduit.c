@@ -227,7 +227,7 @@ struct accept_ctx {
 static int accept_cond(struct vsc_client *c, void *payload)
 {
 	struct accept_ctx *a = payload;
-	struct vs_strarray reqs = {NULL, 0}, ports = {NULL, 0};
+	struct vs_strarray reqs = {0}, ports = {0};
 	char path[PATH_LEN];
 	int err;
 
@@ -506,7 +506,7 @@ int vsc_vchan_teardown(struct vsc_client *c, unsigned int server_domid, unsigned
 		       const char *port)
 {
 	char dir[PATH_LEN];
-	struct vs_strarray left = {NULL, 0};
+	struct vs_strarray left = {0};
 	int err;
 
 	if ((err = vchan_dir(dir, sizeof(dir), c, server_domid, client_domid, port)) < 0)

@@ -139,8 +139,7 @@ int vsc_directory(struct vs_strarray *out, struct vsc_client *c, vsc_txn_t t, co
 	int err;
 
 	CHECK(out && c && path, "vsc_directory");
-	out->strings = NULL;
-	out->count = 0;
+	*out = (struct vs_strarray){0};
 	vsc__track(c, path);
 	err = vsc__request_strs(&r, c, XSD_DIRECTORY, t, &path, 1);
 	if (err == VS_E2BIG) {
@@ -163,8 +162,7 @@ int vsc_get_perms(struct vs_strarray *out, struct vsc_client *c, vsc_txn_t t, co
 	int err;
 
 	CHECK(out && c && path, "vsc_get_perms");
-	out->strings = NULL;
-	out->count = 0;
+	*out = (struct vs_strarray){0};
 	vsc__track(c, path);
 	if ((err = vsc__request_strs(&r, c, XSD_GET_PERMS, t, &path, 1)) >= 0)
 		err = vsc__strarray_split(out, r.ptr, r.size, '\0');
@@ -367,8 +365,7 @@ int vsc_quota_names(struct vs_strarray *out, struct vsc_client *c)
 	int err;
 
 	CHECK(out && c, "vsc_quota_names");
-	out->strings = NULL;
-	out->count = 0;
+	*out = (struct vs_strarray){0};
 	if ((err = vsc__request(&r, c, XSD_GET_QUOTA, VSC_TXN_NONE, NULL, 0, "quota names")) >= 0)
 		err = vsc__strarray_split(out, r.ptr, r.size, ' ');
 	vs_buf_release(&r);

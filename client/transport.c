@@ -37,7 +37,7 @@ int vsc_transport_register(const struct vsc_transport_ops *ops)
 	int err = 0;
 	size_t free_slot = MAX_REGISTERED;
 
-	if (!ops || ops->version != VSC_TRANSPORT_OPS_VERSION || !scheme_ok(ops->scheme) ||
+	if (!ops || ops->version < 1 || ops->version > VSC_TRANSPORT_OPS_VERSION || !scheme_ok(ops->scheme) ||
 	    !ops->connect || !ops->send || !ops->recv || !ops->fd || !ops->free)
 		return vs_error_set(VS_EINVAL, "transport ops: bad version, scheme or slots");
 	pthread_mutex_lock(&reg_lock);

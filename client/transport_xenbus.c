@@ -70,6 +70,7 @@ const struct vsc_transport_ops vsc__xenbus_ops = {
     .connect = xenbus_connect,
     .send = vsc__fd_send,
     .recv = vsc__fd_recv,
+    .recv_wait = vsc__fd_recv_wait,
     .fd = vsc__fd_fd,
     .close = vsc__fd_close,
     .free = vsc__fd_free,

@@ -28,8 +28,7 @@ static void strings_free(struct vs_strarray *a)
 	for (size_t i = 0; i < a->count; i++)
 		free(a->strings[i]);
 	free(a->strings);
-	a->strings = NULL;
-	a->count = 0;
+	*a = (struct vs_strarray){0};
 }
 
 static void token_of(char *out, size_t n, const struct wait_state *w, unsigned int id)
@@ -106,7 +105,7 @@ static int update_watches(struct vsc_client *c, struct wait_state *w,
 int vsc_wait(struct vsc_client *c, vsc_wait_fn *fn, void *payload, int timeout_ms)
 {
 	struct wait_state w = {.n = 0};
-	struct vs_strarray reads = {NULL, 0};
+	struct vs_strarray reads = {0};
 	int64_t deadline = vsc__deadline(timeout_ms);
 	int err;
 

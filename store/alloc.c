@@ -60,9 +60,10 @@ void vs_strarray_dispose(struct vs_strarray *a)
 {
 	if (!a)
 		return;
-	for (size_t i = 0; i < a->count; i++)
+	for (size_t i = 0; i < a->count && !a->packed; i++)
 		vs_free(a->strings[i]);
 	vs_free(a->strings);
 	a->strings = NULL;
 	a->count = 0;
+	a->packed = false;
 }

@@ -526,7 +526,7 @@ static int merge_trees_timed(struct vs_merge_result *out, struct vs_tree *base,
 	out->tree = ctx.result;
 	out->conflicts = ctx.conflicts;
 	ctx.result = NULL;
-	ctx.conflicts = (struct vs_strarray){ NULL, 0 };
+	ctx.conflicts = (struct vs_strarray){ 0 };
 	if (out->conflicts.count)
 		err = vs_error_set(VS_ECONFLICT, "merge: %zu conflicting path%s, first '%s'",
 				   out->conflicts.count, out->conflicts.count > 1 ? "s" : "",

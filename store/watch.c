@@ -131,7 +131,7 @@ static int head_read(struct vs_oid *out, bool *exists, struct vs_repo *repo, con
 /* Start tracking @branch's head (NULL: every branch's) if nothing does yet. */
 static int seen_track(struct vs__watches *st, struct vs_repo *repo, const char *branch)
 {
-	struct vs_strarray all = { NULL, 0 };
+	struct vs_strarray all = {0};
 	struct vs_oid head;
 	bool exists;
 	size_t at;
@@ -377,7 +377,7 @@ static int poll_names(struct vs_strarray *out, struct vs__watches *st, struct vs
  */
 int vs_watch_poll(struct vs_repo *repo)
 {
-	struct vs_strarray names = { NULL, 0 };
+	struct vs_strarray names = {0};
 	struct vs__watches *st;
 	int err = 0;
 

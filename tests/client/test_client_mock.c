@@ -106,6 +106,27 @@ static long mock_recv(struct vsc_transport *t, void *buf, size_t len)
 	return (long)k;
 }
 
+static int recv_wait_calls;
+
+/* The blocking receive: the script has answered already, so there are bytes. */
+static long mock_recv_wait(struct vsc_transport *t, void *buf, size_t len)
+{
+	recv_wait_calls++;
+	long n = mock_recv(t, buf, len);
+	assert_true(n != VS_EAGAIN); /* it would have waited forever */
+	return n;
+}
+
+/* A version-1 table has no recv_wait: the client must never look there. */
+static long recv_wait_never(struct vsc_transport *t, void *buf, size_t len)
+{
+	(void)t;
+	(void)buf;
+	(void)len;
+	fail_msg("recv_wait of a version-1 transport was called");
+	return VS_EIO;
+}
+
 static int mock_fd(struct vsc_transport *t)
 {
 	return ((struct mock *)t)->fd;
@@ -178,6 +199,39 @@ static void test_registry_checks_and_finds_transports(void **state)
 	bad.recv = NULL;
 	assert_vs_err(VS_EINVAL, vsc_transport_register(&bad));
 	assert_vs_err(VS_ENOENT, vsc_transport_unregister("other"));
+}
+
+static void test_a_sync_call_waits_in_recv_wait_when_the_transport_has_one(void **state)
+{
+	struct vsc_transport_ops waits = mock_ops, old = mock_ops;
+	struct vsc_client *c = NULL;
+	struct vs_buf v = VS_BUF_INIT;
+	(void)state;
+
+	waits.scheme = "mockwait";
+	waits.recv_wait = mock_recv_wait;
+	assert_vs_ok(vsc_transport_register(&waits));
+	assert_vs_ok(vsc_client_open(&c, "mockwait:"));
+	mock_last->fn = fn_ok;
+	recv_wait_calls = 0;
+	assert_vs_ok(vsc_read(&v, c, 0, "/a"));
+	assert_string_equal(v.ptr, "v");
+	/* The mock hands out 7 bytes at a time: one wait, then plain recvs. */
+	assert_int_equal(recv_wait_calls, 1);
+	vsc_client_close(c);
+	assert_vs_ok(vsc_transport_unregister("mockwait"));
+
+	old.scheme = "mockold";
+	old.version = 1;
+	old.recv_wait = recv_wait_never;
+	assert_vs_ok(vsc_transport_register(&old));
+	assert_vs_ok(vsc_client_open(&c, "mockold:"));
+	mock_last->fn = fn_ok;
+	assert_vs_ok(vsc_read(&v, c, 0, "/a"));
+	assert_string_equal(v.ptr, "v");
+	vsc_client_close(c);
+	assert_vs_ok(vsc_transport_unregister("mockold"));
+	vs_buf_release(&v);
 }
 
 static void test_bad_uris_are_refused(void **state)
@@ -411,6 +465,36 @@ static void test_a_large_directory_is_read_in_parts_and_restarted_on_change(void
 	assert_int_equal(mock_last->calls, 1 + 2 + 4);
 }
 
+/* A listing with empty pieces and an unterminated last name. */
+static void fn_ragged_dir(struct mock *m, const struct xsd_msg_hdr *h, const unsigned char *body)
+{
+	static const char r[] = "\0a\0\0bc\0d";
+	(void)body;
+	mock_reply(m, h, r, sizeof(r) - 1);
+}
+
+static void test_a_listing_drops_empty_names_and_keeps_an_unterminated_last(void **state)
+{
+	struct vsc_client *c = *state;
+	struct vs_strarray a = {0};
+
+	mock_last->fn = fn_ragged_dir;
+	assert_vs_ok(vsc_directory(&a, c, 0, "/r"));
+	assert_int_equal(a.count, 3);
+	assert_string_equal(a.strings[0], "a");
+	assert_string_equal(a.strings[1], "bc");
+	assert_string_equal(a.strings[2], "d");
+	assert_true(a.packed); /* one allocation; ASan checks the dispose frees it whole */
+	vs_strarray_dispose(&a);
+	assert_null(a.strings);
+	assert_false(a.packed);
+	mock_last->fn = fn_ok; /* "OK\0": one name */
+	assert_vs_ok(vsc_directory(&a, c, 0, "/r"));
+	assert_int_equal(a.count, 1);
+	assert_string_equal(a.strings[0], "OK");
+	vs_strarray_dispose(&a);
+}
+
 static void fn_no_part(struct mock *m, const struct xsd_msg_hdr *h, const unsigned char *body)
 {
 	(void)body;
@@ -490,6 +574,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_registry_checks_and_finds_transports, setup,
 					    teardown),
+	    cmocka_unit_test(test_a_sync_call_waits_in_recv_wait_when_the_transport_has_one),
+	    cmocka_unit_test_setup_teardown(
+		test_a_listing_drops_empty_names_and_keeps_an_unterminated_last, setup, teardown),
 	    cmocka_unit_test(test_bad_uris_are_refused),
 	    cmocka_unit_test(test_no_uri_finds_the_socket_as_libxenstore_does),
 	    cmocka_unit_test_setup_teardown(test_requests_are_laid_out_as_xs_wire_says, setup,

@@ -129,7 +129,7 @@ static void test_without_conduit_every_call_says_to_run_init(void **state)
 static void test_init_makes_conduit_open_to_all_and_resets_it(void **state)
 {
 	struct fixture *f = *state;
-	struct vs_strarray perms = {NULL, 0};
+	struct vs_strarray perms = {0};
 
 	assert_true(vsc_conduit_init(f->d[1]) < 0); /* not the control domain */
 	assert_vs_ok(vsc_conduit_init(f->dom0));
@@ -237,7 +237,7 @@ static void test_requests_from_unregistered_connectors_are_dropped(void **state)
 {
 	struct fixture *f = *state;
 	struct vsc_conduit_peer peer;
-	struct vs_strarray left = {NULL, 0};
+	struct vs_strarray left = {0};
 	unsigned int domid;
 
 	init_and_register(f);
@@ -314,7 +314,7 @@ static void test_vchan_keys_reach_the_client_and_nobody_else(void **state)
 	struct fixture *f = *state;
 	const struct vsc_vchan_keys keys = {.ring_ref = 17, .event_channel = 42};
 	struct vsc_vchan_keys got;
-	struct vs_strarray perms = {NULL, 0};
+	struct vs_strarray perms = {0};
 	struct vs_buf b = VS_BUF_INIT;
 	const char *dir = "/local/domain/1/data/vchan/2/ch0";
 

@@ -141,8 +141,7 @@ int cli_xs_children(struct vs_strarray *out, struct vs_tree *root, const char *x
 	/* The daemon's own listing; lenient, so `vstore check` can walk into bad nodes. */
 	int err = xsd__node_children_lenient(&kids, &n, root, xpath);
 
-	out->strings = NULL;
-	out->count = 0;
+	*out = (struct vs_strarray){0};
 	if (err == VS_ENOENT || err == VS_ENOTDIR)
 		return vs_error_set(VS_ENOENT, "no node %s", xpath);
 	if (err < 0)

@@ -50,6 +50,7 @@ static int perms_strings(struct vs_strarray *out, const struct xsd_perms *ps)
 {
 	out->strings = calloc(ps->num ? ps->num : 1, sizeof(char *));
 	out->count = 0;
+	out->packed = false;
 	if (!out->strings)
 		return VS_ENOMEM;
 	for (unsigned int i = 0; i < ps->num; i++) {

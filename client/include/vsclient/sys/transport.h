@@ -17,7 +17,11 @@
 
 #include "../client.h"
 
-#define VSC_TRANSPORT_OPS_VERSION 1
+/*
+ * 2 added recv_wait; tables of version 1 (without it) are still accepted,
+ * and their slots after free are never read.
+ */
+#define VSC_TRANSPORT_OPS_VERSION 2
 
 struct vsc_transport;
 
@@ -68,6 +72,14 @@ struct vsc_transport_ops {
 	void (*close)(struct vsc_transport *t);
 	/** Release everything of @p t (after close). Mandatory. */
 	void (*free)(struct vsc_transport *t);
+	/**
+	 * As recv, but wait until at least one byte arrives (a synchronous call
+	 * waiting for its reply). Optional (version >= 2): without it the
+	 * client polls fd() and then calls recv; with it a call costs one
+	 * system call and one wake-up less.
+	 * @return the count (> 0); VS_EIO (closed or failed).
+	 */
+	long (*recv_wait)(struct vsc_transport *t, void *buf, size_t len);
 };
 
 /** The base of every transport object. */
