@@ -131,6 +131,7 @@ static int client_feed(struct xsd_client *cl, const unsigned char *data, size_t 
 			}
 			cl->msg_ready = false;
 			cl->inflight++; /* before: the engine may answer at once */
+			cl->d->requests++;
 			err = xsd_conn_request(cl->conn, &cl->reader.hdr,
 					       xsd_reader_payload(&cl->reader));
 			xsd_reader_next(&cl->reader);

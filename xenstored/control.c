@@ -103,6 +103,17 @@ static int cmd_memreport(struct xsd_conn *c, struct vs_buf *out, const char **ar
 	return err;
 }
 
+static int cmd_gc(struct xsd_conn *c, struct vs_buf *out, const char **argv, size_t n)
+{
+	if (n == 0)
+		return xsd__gc_report(c->e, out);
+	if (n != 1 || strcmp(argv[0], "start"))
+		return vs_error_set(VS_EINVAL, "gc takes nothing or start");
+	if (xsd__gc_request(c->e) < 0)
+		return vs_buf_puts(out, "a collection is running or about to\n");
+	return vs_buf_puts(out, "OK: a collection starts after this request\n");
+}
+
 static int cmd_print(struct xsd_conn *c, struct vs_buf *out, const char **argv, size_t n)
 {
 	if (n != 1)
@@ -384,6 +395,7 @@ static int cmd_help(struct xsd_conn *c, struct vs_buf *out, const char **argv, s
 
 static const struct control_cmd cmds[] = {
 	{ "check", "", "check the tree and the store", cmd_check },
+	{ "gc", "[start]", "retention: show it, or collect now", cmd_gc },
 	{ "help", "", "list the commands", cmd_help },
 	{ "history", "log <path> <max> <skip> [<start>]", "a node's changes; read <commit> <path>",
 	  cmd_history },

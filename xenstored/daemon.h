@@ -37,6 +37,9 @@ struct xsd_daemon {
 	bool sync_always;	       /* --sync always: fsync each batch before replying */
 	uv_check_t flush_check;	       /* group commit at the end of each loop turn */
 	uv_timer_t sync_timer;	       /* --sync default: flush to disk every second */
+	uv_timer_t gc_timer;	       /* steps of the store's collection (retention) */
+	uint64_t requests;	       /* requests handed to the engine so far */
+	uint64_t gc_seen_requests;     /* requests when the last collection step ran */
 	struct xsd_client *clients;    /* every open client connection (list) */
 	void *sock;		       /* conn_socket.c state */
 	void *xen;		       /* conn_ring.c state, when Xen rings are in use */

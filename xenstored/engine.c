@@ -439,6 +439,7 @@ void xsd_engine_free(struct xsd_engine *e)
 {
 	if (!e)
 		return;
+	xsd__gc_free(e);
 	if (e->durable || e->nchanges)
 		xsd_engine_flush(e);
 	while (e->conns)

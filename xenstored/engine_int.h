@@ -108,8 +108,29 @@ struct xsd_engine {
 	bool log_on;
 	FILE *logfile;             /* CONTROL logfile, or NULL */
 	uint64_t stats_requests, stats_commits, stats_batches;
+	struct {                   /* retention (retain.c) */
+		struct vs_gc *run;         /* the collection in progress, or NULL */
+		bool requested;            /* CONTROL gc start: begin one at the next step */
+		uint64_t commits_at_start; /* stats_commits when the last one started */
+		uint64_t started_ms, last_ms, last_end_ms;
+		struct vs_gc_stats stats;  /* of the one in progress */
+		struct vs_gc_stats last;   /* of the last one ended */
+		int last_err;              /* how it ended */
+		size_t cycles;             /* collections ended */
+		char last_msg[200];        /* its error */
+	} gc;
 	struct xsd_conn self;      /* the engine acting for itself (domain cleanup) */
 };
+
+/* --- retain.c --- */
+/* Whether @r keeps less than all history. */
+bool xsd__retention_on(const struct xsd_retention *r);
+/* CONTROL gc start: begin a collection at the next step. 0 or VS_EBUSY (one runs). */
+int xsd__gc_request(struct xsd_engine *e);
+/* CONTROL gc: the retention and the state of collections, as text. */
+int xsd__gc_report(const struct xsd_engine *e, struct vs_buf *out);
+/* End a collection in progress (engine teardown). */
+void xsd__gc_free(struct xsd_engine *e);
 
 /* --- engine.c --- */
 /* Queue a reply or event for @c (released at the next flush). */
@@ -259,6 +280,8 @@ int64_t xsd__txn_nodes_delta(const struct xsd_view *v);
 void xsd__txn_account(struct xsd_view *v);
 /* Abort every transaction of @c. */
 void xsd__txn_abort_all(struct xsd_conn *c);
+/* Lower *gen to the change the oldest open transaction of @c started from; true if it has one. */
+bool xsd__txn_oldest_base(const struct xsd_conn *c, uint64_t *gen);
 /* After a failed flush: every open transaction must fail with EAGAIN. */
 void xsd__txn_invalidate_all(struct xsd_engine *e);
 

@@ -12,12 +12,14 @@
 #include "daemon.h"
 #include "mac_glue.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -40,6 +42,7 @@ struct options {
 	unsigned int priv_domid, master_domid, event_timeout;
 	unsigned int wrl_rate, wrl_burst;
 	struct xsd_quota quota;
+	struct xsd_retention retention;
 	struct xsd_mac_glue_opts mac;
 };
 
@@ -54,7 +57,8 @@ struct daemon_main {
 	bool pid_written, loop_started, signals_started, xen_started;
 };
 
-enum { OPT_STORE = 256, OPT_RUN_DIR, OPT_DOMAINS, OPT_SYNC, OPT_WRL_RATE, OPT_WRL_BURST };
+enum { OPT_STORE = 256, OPT_RUN_DIR, OPT_DOMAINS, OPT_SYNC, OPT_WRL_RATE, OPT_WRL_BURST,
+       OPT_KEEP_LAST, OPT_KEEP_NEWER, OPT_GC_EVERY };
 
 static const struct option long_options[] = {
     {"no-fork", no_argument, NULL, 'N'},
@@ -80,6 +84,9 @@ static const struct option long_options[] = {
     {"sync", required_argument, NULL, OPT_SYNC},
     {"wrl-rate", required_argument, NULL, OPT_WRL_RATE},
     {"wrl-burst", required_argument, NULL, OPT_WRL_BURST},
+    {"keep-last", required_argument, NULL, OPT_KEEP_LAST},
+    {"keep-newer-than", required_argument, NULL, OPT_KEEP_NEWER},
+    {"gc-every", required_argument, NULL, OPT_GC_EVERY},
     {"policy", required_argument, NULL, XSD_MAC_OPT_POLICY},
     {"mac", required_argument, NULL, XSD_MAC_OPT_MODE},
     {"check-policy", required_argument, NULL, XSD_MAC_OPT_CHECK},
@@ -137,7 +144,14 @@ static void usage(void)
 	       "      --wrl-rate N          while transactions are open, an unprivileged\n"
 	       "                            domain's writes are limited to N per second\n"
 	       "                            (default %u; 0: no limit), as C xenstored does\n"
-	       "      --wrl-burst N         writes such a domain may make at once (default %u)\n",
+	       "      --wrl-burst N         writes such a domain may make at once (default %u)\n"
+	       "      --keep-last N         retention: keep the last N commits of history\n"
+	       "      --keep-newer-than D   retention: keep commits younger than D (seconds,\n"
+	       "                            or a number with s, m, h, d or w: 30d)\n"
+	       "      --gc-every N          collect the store every N commits (default: a\n"
+	       "                            half of --keep-last, at least 100). Without\n"
+	       "                            --keep-* all history is kept and nothing collected\n"
+	       "                            unless 'xenstore-control gc start' asks\n",
 	       (unsigned long long)q.soft_memory, DEFAULT_EVENT_TIMEOUT, DEFAULT_WRL_RATE,
 	       DEFAULT_WRL_BURST);
 	xsd_mac_glue_usage(stdout);
@@ -182,6 +196,27 @@ static int parse_uint(unsigned int *out, const char *what, const char *s, unsign
 	if (parse_num(&v, what, s, max) < 0)
 		return -1;
 	*out = (unsigned int)v;
+	return 0;
+}
+
+/* --keep-newer-than: seconds, or a number with a unit s, m, h, d or w. */
+static int parse_duration(int64_t *out, const char *s)
+{
+	static const struct {
+		char unit;
+		int64_t secs;
+	} units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 604800}};
+	char *end;
+
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	int64_t mult = *end ? 0 : 1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]) && !mult; i++)
+		if (end[0] == units[i].unit && !end[1])
+			mult = units[i].secs;
+	if (!isdigit((unsigned char)*s) || errno || !mult || v <= 0 || v > INT64_MAX / mult)
+		return bad_usage("--keep-newer-than: '%s' is not a duration (30d, 12h, 3600)", s);
+	*out = v * mult;
 	return 0;
 }
 
@@ -232,6 +267,7 @@ static int parse_option(struct options *o, int c, const char *arg)
 	    ['A'] = XSD_QUOTA_NODE_PERMS, ['M'] = XSD_QUOTA_PATH_MAX,
 	};
 	char what[8];
+	uint64_t v = 0;
 
 	snprintf(what, sizeof(what), "-%c", c < 128 ? c : '?');
 	switch (c) {
@@ -269,6 +305,22 @@ static int parse_option(struct options *o, int c, const char *arg)
 		return parse_uint(&o->wrl_rate, "--wrl-rate", arg, 1000000);
 	case OPT_WRL_BURST:
 		return parse_uint(&o->wrl_burst, "--wrl-burst", arg, 1000000);
+	case OPT_KEEP_LAST:
+		if (parse_num(&v, "--keep-last", arg, SIZE_MAX) < 0)
+			return -1;
+		if (!v)
+			return bad_usage("--keep-last: keep at least 1 commit");
+		o->retention.keep_last = (size_t)v;
+		return 0;
+	case OPT_KEEP_NEWER:
+		return parse_duration(&o->retention.keep_newer_than, arg);
+	case OPT_GC_EVERY:
+		if (parse_num(&v, "--gc-every", arg, SIZE_MAX) < 0)
+			return -1;
+		if (!v)
+			return bad_usage("--gc-every: at least 1 commit");
+		o->retention.every = (size_t)v;
+		return 0;
 	case OPT_STORE:
 		o->store = arg;
 		return 0;
@@ -323,6 +375,9 @@ static int parse_args(struct options *o, int argc, char **argv)
 	}
 	if (optind < argc)
 		return bad_usage("unexpected argument '%s'", argv[optind]);
+	if (o->retention.every && !o->retention.keep_last && !o->retention.keep_newer_than)
+		return bad_usage("--gc-every: give the history to keep (--keep-last or "
+				 "--keep-newer-than)");
 	if (xsd_mac_glue_options_done(&o->mac) < 0)
 		return -1;
 	if (!o->store)
@@ -547,6 +602,7 @@ static int engine_start(struct daemon_main *m, const struct options *o)
 	    .trace = o->trace_file ? on_trace : NULL,
 	    .log = on_engine_log,
 	    .log_payload = d,
+	    .retention = o->retention,
 	};
 	if (m->mac)
 		xsd_mac_glue_hooks(&eo.mac, m->mac);

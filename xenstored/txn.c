@@ -205,6 +205,14 @@ static void txn_end(struct xsd_txn *t)
 	xsd__txn_free(t);
 }
 
+bool xsd__txn_oldest_base(const struct xsd_conn *c, uint64_t *gen)
+{
+	for (const struct xsd_txn *t = c->txns; t; t = t->next)
+		if (t->base_gen < *gen)
+			*gen = t->base_gen;
+	return c->txns != NULL;
+}
+
 void xsd__txn_abort_all(struct xsd_conn *c)
 {
 	while (c->txns)

@@ -2,8 +2,8 @@
 /*
  * The daemon's history and durability, seen from outside: every change is
  * a commit readable by another process while the daemon runs (LMDB opened
- * read-only; `git log` on a git store), and an acknowledged write survives
- * kill -9 of the daemon.
+ * read-only; `git log` on a git store), an acknowledged write survives
+ * kill -9 of the daemon, and retention keeps history bounded as it runs.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -158,6 +158,66 @@ static void test_git_log_shows_the_changes(void **state)
 	assert_int_equal(xsd_harness_stop(h), 0);
 }
 
+static int count_cb(void *payload, struct vs_commit *c)
+{
+	(void)c;
+	(*(size_t *)payload)++;
+	return 0;
+}
+
+/* With --keep-last the daemon collects its store as it runs: history stays bounded. */
+static void test_retention_bounds_history_while_the_daemon_runs(void **state)
+{
+	struct xsd_harness *h = *state;
+	const char *const extra[] = { "--keep-last", "20", "--gc-every", "5", NULL };
+	struct vs_repo_opts o = { .version = VS_REPO_OPTS_VERSION,
+				  .flags = VS_REPO_READONLY | VS_REPO_NOCREATE };
+	const char *ctl = "/usr/lib/xen-4.17/bin/xenstore-control";
+	struct vs_check_stats st;
+	struct vs_repo *repo;
+	struct vs_oid head;
+	char *out = NULL;
+	size_t n = 0;
+
+	if (access(ctl, X_OK) < 0)
+		skip(); /* scripts/install-deps.sh installs it */
+	start(h, extra);
+	assert_int_equal(xsd_harness_sh(h, NULL, NULL,
+					"i=0; while [ $i -lt 120 ]; do i=$((i + 1)); "
+					"xenstore-write /r/k$((i %% 7)) v$i || exit 1; done"),
+			 0);
+	/* Wait until no collection runs or is due (fewer than 5 commits since one started). */
+	for (int tries = 0; tries < 200; tries++) {
+		const char *idle;
+		unsigned int since = 5;
+		free(out);
+		out = NULL;
+		assert_int_equal(xsd_harness_sh(h, NULL, &out, "%s gc", ctl), 0);
+		if ((idle = strstr(out, "idle; ")) && sscanf(idle, "idle; %u", &since) == 1 &&
+		    since < 5)
+			break;
+		usleep(50 * 1000);
+	}
+	assert_non_null(strstr(out, "keep the last 20 commits"));
+	assert_non_null(strstr(out, "idle"));
+	assert_non_null(strstr(out, "kept 20 commits"));
+	free(out);
+	assert_int_equal(xsd_harness_stop(h), 0);
+
+	assert_int_equal(vs_repo_open(&repo, h->store, &o), 0);
+	assert_int_equal(vs_branch_head(&head, repo, "main"), 0);
+	assert_int_equal(vs_log(repo, &head, NULL, count_cb, &n), 0);
+	assert_in_range(n, 20, 20 + 4);
+	assert_int_equal(vs_repo_check(repo, &st), 0);
+	vs_repo_close(repo);
+
+	start(h, extra); /* and the daemon starts on the collected store */
+	assert_int_equal(xsd_harness_sh(h, NULL, &out, "xenstore-read /r/k1 /r/k0"), 0);
+	assert_string_equal(out, "v120\nv119\n");
+	free(out);
+	assert_int_equal(xsd_harness_stop(h), 0);
+}
+
 /* Xen's own xenstore-control (xen-utils-4.17) drives the CONTROL commands. */
 static void test_xenstore_control_commands(void **state)
 {
@@ -203,6 +263,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_git_log_shows_the_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_xenstore_control_commands, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention_bounds_history_while_the_daemon_runs,
+						setup, teardown),
 	};
 	return cmocka_run_group_tests_name("xsd_daemon_history", tests, NULL, NULL);
 }

@@ -130,7 +130,19 @@ struct xsd_mac_hooks {
 /** One line of the trace log (-T): the daemon writes it where it wants. */
 typedef void xsd_log_fn(void *payload, const char *line);
 
-#define XSD_ENGINE_OPTS_VERSION 1
+/**
+ * History the store keeps (vstore/gc.h): a commit is kept when a rule keeps
+ * it; with no rule, everything. The engine starts a collection every
+ * @c every commits; xsd_engine_gc_step() carries it out.
+ */
+struct xsd_retention {
+	size_t keep_last;        /* commits below the head; 0: no such rule */
+	int64_t keep_newer_than; /* commits younger than this many seconds; 0: no such rule */
+	size_t every;            /* commits between collections; 0: keep_last / 2, at least 100 */
+};
+
+/* 2 added retention. */
+#define XSD_ENGINE_OPTS_VERSION 2
 
 struct xsd_engine_opts {
 	unsigned int version;      /* XSD_ENGINE_OPTS_VERSION */
@@ -145,6 +157,7 @@ struct xsd_engine_opts {
 	xsd_log_fn *trace;         /* each request and reply, or NULL */
 	xsd_log_fn *log;           /* warnings (soft quota, dropped events), or NULL */
 	void *log_payload;
+	struct xsd_retention retention; /* all 0: keep all history */
 };
 
 /**
@@ -170,6 +183,21 @@ int xsd_engine_flush(struct xsd_engine *e);
 
 /** True when replies or changes are waiting for xsd_engine_flush(). */
 bool xsd_engine_pending(const struct xsd_engine *e);
+
+/**
+ * True when a collection of the store runs or is due (opts.retention, or
+ * CONTROL "gc start"): call xsd_engine_gc_step() until it returns 0.
+ */
+bool xsd_engine_gc_due(const struct xsd_engine *e);
+
+/**
+ * One bounded step (about a millisecond) of the store's collection,
+ * starting it when due; nothing while changes wait for a flush. Call it
+ * between flushes, from the loop. @return 1 while work remains; 0 when none
+ * runs (any more); an error when the collection failed (it is logged, and
+ * the next one starts after opts.retention.every more commits).
+ */
+int xsd_engine_gc_step(struct xsd_engine *e);
 
 /**
  * A domain died without RELEASE (the Xen transport saw it): remove it as
