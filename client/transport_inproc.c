@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * "inproc:STORE-URI[?domid=N]": the store used as a library, with the
+ * "inproc:STORE-URI[?PARAM&...]": the store used as a library, with the
  * daemon's semantics because it runs the daemon's engine (xsd/engine.h).
+ * PARAM: domid=N (act as unprivileged domain N), and the daemon's retention
+ * settings keep-last=N, keep-newer-than=D, gc-every=N: a collection due is
+ * carried out one step (about a millisecond) after each request.
  * Each client is one engine connection: privileged, or domain N. A request
  * is handed to the engine and flushed at once (so it is committed before it
  * is acknowledged, as in the daemon); what the engine sends to a connection
@@ -42,6 +45,7 @@ struct inproc_engine {
 	struct vs_repo *repo;
 	struct xsd_engine *e;
 	struct inproc_transport *ts; /* its transports (list) */
+	struct xsd_retention retention; /* as the first client asked */
 };
 
 struct inproc_transport {
@@ -118,7 +122,14 @@ static void engine_unref(struct inproc_engine *eng)
 	free(eng);
 }
 
-static int engine_open(struct inproc_engine **out, const char *uri)
+static bool same_retention(const struct xsd_retention *a, const struct xsd_retention *b)
+{
+	return a->keep_last == b->keep_last && a->keep_newer_than == b->keep_newer_than &&
+	       a->every == b->every;
+}
+
+static int engine_open(struct inproc_engine **out, const char *uri,
+		       const struct xsd_retention *retention)
 {
 	struct inproc_engine *eng;
 	int err;
@@ -126,8 +137,15 @@ static int engine_open(struct inproc_engine **out, const char *uri)
 	pthread_mutex_lock(&engines_lock);
 	for (eng = engines; eng; eng = eng->next)
 		if (!strcmp(eng->uri, uri)) {
-			eng->refs++;
+			bool same = same_retention(&eng->retention, retention);
+			if (same)
+				eng->refs++;
 			pthread_mutex_unlock(&engines_lock);
+			if (!same)
+				return vs_error_set(VS_EINVAL,
+						    "inproc: %s is open in this process with "
+						    "other retention settings",
+						    uri);
 			*out = eng;
 			return 0;
 		}
@@ -141,7 +159,9 @@ static int engine_open(struct inproc_engine **out, const char *uri)
 	    .version = XSD_ENGINE_OPTS_VERSION,
 	    .priv_domid = PRIV_DOMID,
 	    .hooks = {.release = inproc_release, .payload = eng},
+	    .retention = *retention,
 	};
+	eng->retention = *retention;
 	xsd_quota_defaults(&o.quota);
 	if ((err = vs_repo_open(&eng->repo, uri, NULL)) < 0 ||
 	    (err = xsd_engine_new(&eng->e, eng->repo, &o)) < 0) {
@@ -160,24 +180,57 @@ static int engine_open(struct inproc_engine **out, const char *uri)
 	return 0;
 }
 
-/* Split "STORE-URI[?domid=N]". */
-static int parse_address(char **uri, long *domid, const char *address)
+/* One "NAME=VALUE" of the address's query. */
+static int parse_param(long *domid, struct xsd_retention *r, const char *param)
+{
+	char name[32];
+	const char *eq = strchr(param, '=');
+
+	if (!eq || eq == param || (size_t)(eq - param) >= sizeof(name))
+		return vs_error_set(VS_EINVAL, "inproc: '%s' is not NAME=VALUE", param);
+	memcpy(name, param, (size_t)(eq - param));
+	name[eq - param] = '\0';
+	if (strcmp(name, "domid")) {
+		int err = xsd_retention_set(r, name, eq + 1);
+		return err == VS_ENOENT ? vs_error_set(VS_EINVAL,
+						      "inproc: unknown parameter %s (domid, "
+						      "keep-last, keep-newer-than, gc-every)",
+						      name)
+					: err;
+	}
+	char *end;
+	errno = 0;
+	*domid = strtol(eq + 1, &end, 10);
+	if (!eq[1] || *end || errno || *domid < 0 || *domid > XSD_DOMID_MAX)
+		return vs_error_set(VS_EINVAL, "inproc: bad domid '%s'", eq + 1);
+	return 0;
+}
+
+/* Split "STORE-URI[?NAME=VALUE&...]". */
+static int parse_address(char **uri, long *domid, struct xsd_retention *r, const char *address)
 {
 	const char *q = strrchr(address, '?');
-	size_t len = strlen(address);
+	size_t len = q ? (size_t)(q - address) : strlen(address);
+	int err = 0;
 
 	*domid = -1;
-	if (q && !strncmp(q, "?domid=", 7)) {
-		char *end;
-		errno = 0;
-		*domid = strtol(q + 7, &end, 10);
-		if (!q[7] || *end || errno || *domid < 0 || *domid > XSD_DOMID_MAX)
-			return vs_error_set(VS_EINVAL, "inproc: bad domid in \"%s\"", address);
-		len = (size_t)(q - address);
-	}
+	*r = (struct xsd_retention){ 0 };
 	if (!len)
 		return vs_error_set(VS_EINVAL,
 				    "inproc: no store URI (inproc:mem:, inproc:lmdb:DIR)");
+	if (q) {
+		char *params = strdup(q + 1), *save = NULL;
+		if (!params)
+			return vs_error_set(VS_ENOMEM, "out of memory");
+		for (char *p = strtok_r(params, "&", &save); p && err >= 0;
+		     p = strtok_r(NULL, "&", &save))
+			err = parse_param(domid, r, p);
+		free(params);
+		if (err >= 0)
+			err = xsd_retention_check(r);
+		if (err < 0)
+			return err;
+	}
 	if (!(*uri = strndup(address, len)))
 		return vs_error_set(VS_ENOMEM, "out of memory");
 	return 0;
@@ -187,12 +240,13 @@ static int inproc_connect(struct vsc_transport **out, const struct vsc_transport
 			  const char *address)
 {
 	struct inproc_transport *it;
+	struct xsd_retention retention;
 	char *uri = NULL;
 	long domid;
 	int err;
 
 	*out = NULL;
-	if ((err = parse_address(&uri, &domid, address)) < 0)
+	if ((err = parse_address(&uri, &domid, &retention, address)) < 0)
 		return err;
 	if (!(it = calloc(1, sizeof(*it)))) {
 		free(uri);
@@ -206,7 +260,7 @@ static int inproc_connect(struct vsc_transport **out, const struct vsc_transport
 		free(it);
 		return vs_error_set(VS_EIO, "eventfd: %s", strerror(errno));
 	}
-	err = engine_open(&it->eng, uri);
+	err = engine_open(&it->eng, uri, &retention);
 	free(uri);
 	if (err < 0) {
 		close(it->fd);
@@ -261,6 +315,9 @@ static int inproc_send(struct vsc_transport *t, const struct iovec *iov, size_t 
 	}
 	/* Commit before acknowledging; a store failure is answered by the engine. */
 	xsd_engine_flush(it->eng->e);
+	/* No loop here: a collection due advances a step per request; a failed one
+	 * ends, and the next starts after retention.every more commits. */
+	(void)xsd_engine_gc_step(it->eng->e);
 	pthread_mutex_unlock(&it->eng->lock);
 	return err;
 }

@@ -12,14 +12,12 @@
 #include "daemon.h"
 #include "mac_glue.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -199,27 +197,6 @@ static int parse_uint(unsigned int *out, const char *what, const char *s, unsign
 	return 0;
 }
 
-/* --keep-newer-than: seconds, or a number with a unit s, m, h, d or w. */
-static int parse_duration(int64_t *out, const char *s)
-{
-	static const struct {
-		char unit;
-		int64_t secs;
-	} units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 604800}};
-	char *end;
-
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	int64_t mult = *end ? 0 : 1;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]) && !mult; i++)
-		if (end[0] == units[i].unit && !end[1])
-			mult = units[i].secs;
-	if (!isdigit((unsigned char)*s) || errno || !mult || v <= 0 || v > INT64_MAX / mult)
-		return bad_usage("--keep-newer-than: '%s' is not a duration (30d, 12h, 3600)", s);
-	*out = v * mult;
-	return 0;
-}
-
 /* "NAME=N": the name (copied into @p name) and the number. */
 static int parse_assign(char *name, size_t cap, uint64_t *val, const char *what, const char *arg)
 {
@@ -267,7 +244,6 @@ static int parse_option(struct options *o, int c, const char *arg)
 	    ['A'] = XSD_QUOTA_NODE_PERMS, ['M'] = XSD_QUOTA_PATH_MAX,
 	};
 	char what[8];
-	uint64_t v = 0;
 
 	snprintf(what, sizeof(what), "-%c", c < 128 ? c : '?');
 	switch (c) {
@@ -306,20 +282,14 @@ static int parse_option(struct options *o, int c, const char *arg)
 	case OPT_WRL_BURST:
 		return parse_uint(&o->wrl_burst, "--wrl-burst", arg, 1000000);
 	case OPT_KEEP_LAST:
-		if (parse_num(&v, "--keep-last", arg, SIZE_MAX) < 0)
-			return -1;
-		if (!v)
-			return bad_usage("--keep-last: keep at least 1 commit");
-		o->retention.keep_last = (size_t)v;
-		return 0;
 	case OPT_KEEP_NEWER:
-		return parse_duration(&o->retention.keep_newer_than, arg);
 	case OPT_GC_EVERY:
-		if (parse_num(&v, "--gc-every", arg, SIZE_MAX) < 0)
-			return -1;
-		if (!v)
-			return bad_usage("--gc-every: at least 1 commit");
-		o->retention.every = (size_t)v;
+		if (xsd_retention_set(&o->retention,
+				      c == OPT_KEEP_LAST    ? "keep-last"
+				      : c == OPT_KEEP_NEWER ? "keep-newer-than"
+							    : "gc-every",
+				      arg) < 0)
+			return bad_usage("--%s", vs_error_last()->message);
 		return 0;
 	case OPT_STORE:
 		o->store = arg;
@@ -375,9 +345,8 @@ static int parse_args(struct options *o, int argc, char **argv)
 	}
 	if (optind < argc)
 		return bad_usage("unexpected argument '%s'", argv[optind]);
-	if (o->retention.every && !o->retention.keep_last && !o->retention.keep_newer_than)
-		return bad_usage("--gc-every: give the history to keep (--keep-last or "
-				 "--keep-newer-than)");
+	if (xsd_retention_check(&o->retention) < 0)
+		return bad_usage("--%s", vs_error_last()->message);
 	if (xsd_mac_glue_options_done(&o->mac) < 0)
 		return -1;
 	if (!o->store)

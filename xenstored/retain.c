@@ -9,6 +9,8 @@
  * widened to keep the commit every open transaction started from (its merge
  * parent), so no transaction ever refers to swept history.
  */
+#include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,61 @@ static uint64_t now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* A count >= 1, or with @units a duration: a number of seconds, or with s, m, h, d or w. */
+static int parse_amount(int64_t *out, const char *name, const char *value, bool units)
+{
+	static const struct {
+		char unit;
+		int64_t secs;
+	} table[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 }, { 'w', 604800 } };
+	char *end;
+
+	errno = 0;
+	long long v = strtoll(value, &end, 10);
+	int64_t mult = *end ? 0 : 1;
+	for (size_t i = 0; units && !mult && i < sizeof(table) / sizeof(table[0]); i++)
+		if (end[0] == table[i].unit && !end[1])
+			mult = table[i].secs;
+	if (!isdigit((unsigned char)*value) || errno || !mult || v <= 0 || v > INT64_MAX / mult)
+		return units ? vs_error_set(VS_EINVAL,
+					    "%s: '%s' is not a duration (3600, 12h, 30d, 2w)",
+					    name, value)
+			     : vs_error_set(VS_EINVAL, "%s: '%s' is not a count of at least 1",
+					    name, value);
+	*out = v * mult;
+	return 0;
+}
+
+int xsd_retention_set(struct xsd_retention *r, const char *name, const char *value)
+{
+	int64_t v = 0;
+	int err;
+
+	if (!r || !name || !value)
+		return vs_error_set(VS_EINVAL, "xsd_retention_set: NULL argument");
+	if (!strcmp(name, "keep-newer-than")) {
+		if ((err = parse_amount(&v, name, value, true)) >= 0)
+			r->keep_newer_than = v;
+		return err;
+	}
+	if (strcmp(name, "keep-last") && strcmp(name, "gc-every"))
+		return vs_error_set(VS_ENOENT, "no retention setting %s", name);
+	if ((err = parse_amount(&v, name, value, false)) < 0)
+		return err;
+	if ((uint64_t)v > SIZE_MAX)
+		return vs_error_set(VS_EINVAL, "%s: %s is too large", name, value);
+	*(name[0] == 'k' ? &r->keep_last : &r->every) = (size_t)v;
+	return 0;
+}
+
+int xsd_retention_check(const struct xsd_retention *r)
+{
+	if (r->every && !xsd__retention_on(r))
+		return vs_error_set(VS_EINVAL, "gc-every: give the history to keep "
+					       "(keep-last or keep-newer-than)");
+	return 0;
 }
 
 bool xsd__retention_on(const struct xsd_retention *r)

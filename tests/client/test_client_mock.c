@@ -272,6 +272,45 @@ static int listen_at(const char *path)
 	return fd;
 }
 
+/* inproc: takes the daemon's retention settings and collects as requests come. */
+static void test_inproc_retention_bounds_history(void **state)
+{
+	struct vsc_client *c = NULL, *other = NULL;
+	const char *const gc[] = {"gc"};
+	struct vsc_change *log = NULL;
+	struct vs_buf out = VS_BUF_INIT;
+	char val[16];
+	size_t n = 0;
+	(void)state;
+
+	assert_vs_err(VS_EINVAL, vsc_client_open(&c, "inproc:mem:?keep-last=0"));
+	assert_vs_err(VS_EINVAL, vsc_client_open(&c, "inproc:mem:?keep-newer-than=3x"));
+	assert_vs_err(VS_EINVAL, vsc_client_open(&c, "inproc:mem:?gc-every=3"));
+	assert_vs_err(VS_EINVAL, vsc_client_open(&c, "inproc:mem:?bogus=1"));
+	assert_vs_err(VS_EINVAL, vsc_client_open(&c, "inproc:mem:?keep-last"));
+	assert_vs_ok(vsc_client_open(&c, "inproc:mem:?keep-last=3&gc-every=2"));
+	/* One store, one engine: another client must not ask for other settings. */
+	assert_vs_err(VS_EINVAL, vsc_client_open(&other, "inproc:mem:?keep-last=4&gc-every=2"));
+	assert_vs_ok(vsc_client_open(&other, "inproc:mem:?gc-every=2&keep-last=3&domid=4"));
+	vsc_client_close(other);
+	for (int i = 0; i < 30; i++) {
+		snprintf(val, sizeof(val), "v%d", i);
+		assert_vs_ok(vsc_write(c, VSC_TXN_NONE, "/k", val, strlen(val)));
+	}
+	/* Collections finish a few requests after they start: give them requests. */
+	for (int i = 0; i < 20; i++)
+		assert_vs_ok(vsc_read(&out, c, VSC_TXN_NONE, "/k"));
+	assert_string_equal(out.ptr, "v29");
+	assert_vs_ok(vsc_control(&out, c, gc, 1));
+	assert_non_null(strstr(out.ptr, "keep the last 3 commits"));
+	assert_non_null(strstr(out.ptr, "kept 3 commits"));
+	assert_vs_ok(vsc_log(&log, &n, c, "/k", 0));
+	assert_in_range(n, 3, 3 + 1); /* the window, and at most every - 1 since */
+	vsc_changes_free(log, n);
+	vs_buf_release(&out);
+	vsc_client_close(c);
+}
+
 static void test_no_uri_finds_the_socket_as_libxenstore_does(void **state)
 {
 	struct vsc_client *c = NULL;
@@ -579,6 +618,7 @@ int main(void)
 		test_a_listing_drops_empty_names_and_keeps_an_unterminated_last, setup, teardown),
 	    cmocka_unit_test(test_bad_uris_are_refused),
 	    cmocka_unit_test(test_no_uri_finds_the_socket_as_libxenstore_does),
+	    cmocka_unit_test(test_inproc_retention_bounds_history),
 	    cmocka_unit_test_setup_teardown(test_requests_are_laid_out_as_xs_wire_says, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(

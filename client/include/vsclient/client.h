@@ -13,7 +13,12 @@
  *                              the daemon's semantics (its engine), no daemon;
  *                              privileged without domid. Clients of the same
  *                              STORE-URI in one process share one engine, as
- *                              clients of one daemon do
+ *                              clients of one daemon do. More parameters,
+ *                              joined with '&': the daemon's retention
+ *                              keep-last=N, keep-newer-than=D, gc-every=N
+ *                              (a collection advances one ~1 ms step per
+ *                              request; every client of a store must give
+ *                              the same settings)
  *   /PATH                      a socket or a device, as libxenstore's stat()
  * Other schemes: vsclient/sys/transport.h.
  * Errors are the store's negative VS_E… codes; a Xenstore error reply maps

@@ -507,7 +507,7 @@ static void test_bad_options_exit_2_naming_the_problem(void **state)
 	    {"-F", NULL, NULL, "-F"},
 	    {"--keep-last", "0", NULL, "--keep-last"},
 	    {"--keep-newer-than", "3fortnights", NULL, "3fortnights"},
-	    {"--gc-every", "5", NULL, "--keep-last or --keep-newer-than"},
+	    {"--gc-every", "5", NULL, "keep-last or keep-newer-than"},
 	};
 
 	need_daemon();

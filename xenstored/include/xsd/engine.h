@@ -141,6 +141,19 @@ struct xsd_retention {
 	size_t every;            /* commits between collections; 0: keep_last / 2, at least 100 */
 };
 
+/**
+ * Set retention setting @p name ("keep-last", "keep-newer-than" or
+ * "gc-every", as the daemon's options and inproc: URIs spell them) from
+ * @p value: a count of at least 1, or for keep-newer-than a duration
+ * (seconds, or a number with s, m, h, d or w: "30d").
+ * @return 0; VS_EINVAL (a bad value: the message names it); VS_ENOENT (no
+ * such setting).
+ */
+int xsd_retention_set(struct xsd_retention *r, const char *name, const char *value);
+
+/** VS_EINVAL when @p r sets gc-every but keeps everything; else 0. */
+int xsd_retention_check(const struct xsd_retention *r);
+
 /* 2 added retention. */
 #define XSD_ENGINE_OPTS_VERSION 2
 
