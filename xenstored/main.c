@@ -146,10 +146,11 @@ static void usage(void)
 	       "      --keep-last N         retention: keep the last N commits of history\n"
 	       "      --keep-newer-than D   retention: keep commits younger than D (seconds,\n"
 	       "                            or a number with s, m, h, d or w: 30d)\n"
-	       "      --gc-every N          collect the store every N commits (default: a\n"
-	       "                            half of --keep-last, at least 100). Without\n"
-	       "                            --keep-* all history is kept and nothing collected\n"
-	       "                            unless 'xenstore-control gc start' asks\n",
+	       "      --gc-every N          collect the store every N commits (default: half\n"
+	       "                            of --keep-last, at least 100; 10000 with only\n"
+	       "                            --keep-newer-than). Without --keep-*, all\n"
+	       "                            history is kept and nothing collected unless\n"
+	       "                            'xenstore-control gc start' asks\n",
 	       (unsigned long long)q.soft_memory, DEFAULT_EVENT_TIMEOUT, DEFAULT_WRL_RATE,
 	       DEFAULT_WRL_BURST);
 	xsd_mac_glue_usage(stdout);

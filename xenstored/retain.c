@@ -22,6 +22,7 @@
 #define STEP_USEC 1000       /* a step delays requests by about this much */
 #define EVERY_MIN 100        /* commits between collections, at least */
 #define EVERY_DIV 2          /* by default a collection every keep_last / 2 commits */
+#define EVERY_BY_TIME 10000  /* and every this many with only keep_newer_than */
 
 static uint64_t now_ms(void)
 {
@@ -73,7 +74,10 @@ int xsd_retention_set(struct xsd_retention *r, const char *name, const char *val
 		return err;
 	if ((uint64_t)v > SIZE_MAX)
 		return vs_error_set(VS_EINVAL, "%s: %s is too large", name, value);
-	*(name[0] == 'k' ? &r->keep_last : &r->every) = (size_t)v;
+	if (!strcmp(name, "keep-last"))
+		r->keep_last = (size_t)v;
+	else
+		r->every = (size_t)v;
 	return 0;
 }
 
@@ -91,17 +95,20 @@ bool xsd__retention_on(const struct xsd_retention *r)
 }
 
 /*
- * Commits between two collections: as configured, else half the window.
- * A collection marks every object of the kept window and lists every stored
- * object, so its cost per commit is about (window + stored objects) / every:
- * half the window keeps history between N and 1.5 N commits for ~45 objects
- * marked or listed per commit (~9 objects a commit).
+ * Commits between two collections: as configured, else half the window (or
+ * EVERY_BY_TIME when the window is an age). A collection marks every object
+ * of the kept window and lists every stored object, so its cost per commit
+ * is about (window + stored objects) / every: half the window keeps history
+ * between N and 1.5 N commits for ~45 objects marked or listed per commit
+ * (~9 objects a commit).
  */
 static uint64_t every(const struct xsd_engine *e)
 {
 	const struct xsd_retention *r = &e->opts.retention;
 	if (r->every)
 		return r->every;
+	if (!r->keep_last)
+		return EVERY_BY_TIME;
 	uint64_t n = r->keep_last / EVERY_DIV;
 	return n < EVERY_MIN ? EVERY_MIN : n;
 }

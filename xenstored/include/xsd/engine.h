@@ -138,7 +138,8 @@ typedef void xsd_log_fn(void *payload, const char *line);
 struct xsd_retention {
 	size_t keep_last;        /* commits below the head; 0: no such rule */
 	int64_t keep_newer_than; /* commits younger than this many seconds; 0: no such rule */
-	size_t every;            /* commits between collections; 0: keep_last / 2, at least 100 */
+	size_t every;            /* commits between collections; 0: keep_last / 2, at least 100;
+				    10 000 with keep_newer_than only */
 };
 
 /**
