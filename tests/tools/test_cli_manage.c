@@ -275,6 +275,7 @@ static void test_gc_keep_last_then_check_passes(void **state)
 	/* gc is refused while the daemon runs: it would sweep under its writer. */
 	assert_int_equal(vstore(f, &out, "gc --keep-last 3 2>&1"), 1);
 	assert_non_null(strstr(out, "stop it"));
+	assert_non_null(strstr(out, "xenstore-control gc start")); /* and what to do instead */
 	free(out);
 	assert_int_equal(xsd_harness_stop(f->h), 0);
 

@@ -123,7 +123,10 @@ int cmd_gc(struct cli *cli, int argc, char **argv)
 		pol.keep_last = 1;
 	if (!pol.keep_last && !pol.keep_newer_than)
 		pol.keep_all = true;
-	if ((rc = cli_daemon_guard(cli, sock, force, "collecting garbage")) != 0)
+	/* A running daemon collects its own store: xenstored --keep-last, CONTROL gc start. */
+	if ((rc = cli_daemon_guard(cli, sock, force,
+				   "collecting garbage; a running daemon collects its own store "
+				   "with --keep-last or 'xenstore-control gc start'")) != 0)
 		return rc;
 	if ((rc = cli_open_existing(&repo, cli)) != 0)
 		return rc;
