@@ -220,22 +220,18 @@ static int feed(struct vsc_client *c, const unsigned char *p, size_t len)
 	return 0;
 }
 
-/* The transport's blocking receive, where it has one. */
-static long (*recv_wait_of(const struct vsc_transport *t))(struct vsc_transport *, void *, size_t)
-{
-	return t->ops->version >= 2 ? t->ops->recv_wait : NULL;
-}
-
 int vsc__pump(struct vsc_client *c, int timeout_ms)
 {
+	const struct vsc_transport_ops *ops = c->t->ops;
 	unsigned char buf[16384];
-	bool wait = timeout_ms < 0 && recv_wait_of(c->t);
+	/* Waiting for good: in the transport's blocking receive, where it has one. */
+	bool wait = timeout_ms < 0 && ops->version >= 2 && ops->recv_wait;
 	int err;
 
 	if (c->broken)
 		return vs_error_set(VS_EIO, "the connection is lost");
 	if (timeout_ms != 0 && !wait) {
-		struct pollfd p = {.fd = c->t->ops->fd(c->t), .events = POLLIN};
+		struct pollfd p = {.fd = ops->fd(c->t), .events = POLLIN};
 		int r = poll(&p, 1, timeout_ms);
 		if (r < 0 && errno != EINTR)
 			return vs_error_set(VS_EIO, "poll: %s", strerror(errno));
@@ -244,8 +240,8 @@ int vsc__pump(struct vsc_client *c, int timeout_ms)
 	}
 	/* A bounded drain: what stays unread keeps the fd readable. */
 	for (int i = 0; i < 64; i++) {
-		long n = wait && i == 0 ? c->t->ops->recv_wait(c->t, buf, sizeof(buf))
-					: c->t->ops->recv(c->t, buf, sizeof(buf));
+		long n = wait && i == 0 ? ops->recv_wait(c->t, buf, sizeof(buf))
+					: ops->recv(c->t, buf, sizeof(buf));
 		if (n == VS_EAGAIN)
 			break;
 		if (n < 0) {

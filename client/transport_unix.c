@@ -5,9 +5,9 @@
  * transport shares. recv never waits: a socket is read with MSG_DONTWAIT, a
  * device is made non-blocking. recv_wait waits for the reply of a
  * synchronous call: on a socket with one blocking recv, as libxenstore reads
- * (a poll first costs a system call and, measured across the two CPUs of
- * a VM, ~10 us of wake-up per round trip); on a device by poll then read. send waits for POLLOUT when
- * the peer is slow.
+ * (a poll first costs a system call and, measured across the two CPUs of a
+ * VM, ~10 us of wake-up per round trip); on a device by poll then read.
+ * send waits for POLLOUT when the peer is slow.
  */
 #include <errno.h>
 #include <fcntl.h>
