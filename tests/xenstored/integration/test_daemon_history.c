@@ -218,6 +218,40 @@ static void test_retention_bounds_history_while_the_daemon_runs(void **state)
 	assert_int_equal(xsd_harness_stop(h), 0);
 }
 
+/* kill -9 while collections run: the store opens, checks clean and keeps every acknowledged write. */
+static void test_a_daemon_killed_while_collecting_restarts_on_a_sound_store(void **state)
+{
+	struct xsd_harness *h = *state;
+	const char *const extra[] = { "--keep-last", "30", "--gc-every", "3", NULL };
+	struct vs_repo_opts o = { .version = VS_REPO_OPTS_VERSION,
+				  .flags = VS_REPO_READONLY | VS_REPO_NOCREATE };
+	struct vs_check_stats st;
+	struct vs_repo *repo;
+	char *out = NULL;
+
+	for (int round = 0; round < 3; round++) {
+		start(h, extra);
+		/* Each write acknowledged before the next; a collection every 3 commits. */
+		assert_int_equal(xsd_harness_sh(h, NULL, NULL,
+						"i=0; while [ $i -lt 60 ]; do i=$((i + 1)); "
+						"xenstore-write /kill/r%d/k$((i %% 4)) v$i || exit 1; "
+						"done",
+						round),
+				 0);
+		xsd_harness_kill(h); /* most likely inside a collection's step or between */
+		assert_int_equal(vs_repo_open(&repo, h->store, &o), 0);
+		assert_int_equal(vs_repo_check(repo, &st), 0);
+		vs_repo_close(repo);
+	}
+	start(h, extra);
+	assert_int_equal(xsd_harness_sh(h, NULL, &out,
+					"xenstore-read /kill/r0/k0 /kill/r1/k3 /kill/r2/k1"),
+			 0);
+	assert_string_equal(out, "v60\nv59\nv57\n");
+	free(out);
+	assert_int_equal(xsd_harness_stop(h), 0);
+}
+
 /* Xen's own xenstore-control (xen-utils-4.17) drives the CONTROL commands. */
 static void test_xenstore_control_commands(void **state)
 {
@@ -265,6 +299,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_xenstore_control_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_bounds_history_while_the_daemon_runs,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_a_daemon_killed_while_collecting_restarts_on_a_sound_store, setup,
+			teardown),
 	};
 	return cmocka_run_group_tests_name("xsd_daemon_history", tests, NULL, NULL);
 }
