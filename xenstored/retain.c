@@ -16,6 +16,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <vstore/sys/backend.h>
+
 #include "engine_int.h"
 
 #define STEP_OBJECTS 1024
@@ -199,6 +201,19 @@ int xsd__gc_request(struct xsd_engine *e)
 	return 0;
 }
 
+/* The store's bytes in use, where the backend counts them (LMDB's pages). */
+static int report_size(const struct xsd_engine *e, struct vs_buf *out)
+{
+	struct vs_backend *b = vs_repo_backend(e->repo);
+	struct vs_buf v = VS_BUF_INIT;
+	int err = 0;
+
+	if (b->ops->config_get(b, "stat.bytes_used", &v) >= 0 && v.ptr)
+		err = vs_buf_printf(out, "store: %s bytes in use\n", v.ptr);
+	vs_buf_release(&v);
+	return err;
+}
+
 int xsd__gc_report(const struct xsd_engine *e, struct vs_buf *out)
 {
 	const struct xsd_retention *r = &e->opts.retention;
@@ -244,7 +259,7 @@ int xsd__gc_report(const struct xsd_engine *e, struct vs_buf *out)
 				    e->gc.cycles, (now_ms() - e->gc.last_end_ms) / 1000, e->gc.last_ms,
 				    e->gc.last.commits_kept, e->gc.last.commits_dropped,
 				    e->gc.last.objects_swept, e->gc.last.bytes_freed);
-	return err;
+	return err < 0 ? err : report_size(e, out);
 }
 
 void xsd__gc_free(struct xsd_engine *e)
