@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Garbage collection while others work: writers committing between the
+ * steps of a collection lose nothing (the write barrier), a collection
+ * killed at any step leaves a store that opens and checks clean, and a tree
+ * from swept history is refused rather than committed dangling.
+ */
+#include "gc_fixture.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Commit the tree of commit @from on @branch (a revert to old content). */
+static int commit_tree_of(struct vs_repo *repo, const char *branch, const struct vs_oid *from,
+			  int64_t time)
+{
+	struct vs_signature sig = vst_sig(time);
+	struct vs_commit_opts o = { .author = &sig, .message = "revert\n" };
+	struct vs_commit *c = NULL;
+	struct vs_tree *t = NULL;
+	struct vs_oid id;
+	int err;
+
+	if ((err = vs_commit_lookup(&c, repo, from)) >= 0 && (err = vs_commit_tree(&t, c)) >= 0)
+		err = vs_branch_commit(&id, repo, branch, NULL, t, &o);
+	vs_tree_free(t);
+	vs_commit_free(c);
+	return err;
+}
+
+/*
+ * Writers go on between steps: new values, values and trees of dropped
+ * commits, a branch at a dropped commit. While nothing was swept yet, all
+ * of it must work and survive; afterwards a re-use of swept history may
+ * fail with VS_ENOENT, never leave a dangling reference.
+ */
+static void writers_between_steps(struct fixture *f, const char *backend, const char *format,
+				  size_t wide)
+{
+	struct vs_repo *repo = open_as(f, backend, "s", format);
+	struct vs_gc_opts o = { .version = VS_GC_OPTS_VERSION, .step_objects = 8 };
+	struct vs_gc_policy p = keep_last(10);
+	static struct vs_oid ids[60];
+	char key[32], val[32];
+	struct vs_gc_stats st;
+	struct vs_gc *gc;
+	int rc, step = 0, refused = 0;
+
+	for (size_t i = 0; i < wide; i++) { /* one wide directory: split nodes in vs */
+		snprintf(key, sizeof(key), "wide/k%zu", i);
+		commit_kv(repo, "main", key, "w", T0 - 1000 + (int64_t)i);
+	}
+	history(repo, "main", 60, T0, ids);
+	assert_vs_ok(vs_gc_new(&gc, repo, &p, &o));
+	do {
+		rc = vs_gc_step(gc, &st);
+		assert_vs_ok(rc);
+		int64_t now = T0 + 100000 + step;
+		const struct vs_oid *old = &ids[(step * 7) % 40];
+		snprintf(key, sizeof(key), "wide/k%d", step % (wide ? (int)wide : 1));
+		snprintf(val, sizeof(val), "main-%d", (step * 3) % 40); /* a dropped value */
+		commit_kv(repo, "main", step % 2 ? key : "new/key", val, now);
+		int err = commit_tree_of(repo, "reverts", old, now);
+		if (!st.objects_swept)
+			assert_vs_ok(err);
+		else if (err < 0)
+			assert_int_equal(err, VS_ENOENT), refused++;
+		/* A commit that loses its race: its batch is dropped, the cycle goes on. */
+		struct vs_signature sig = vst_sig(now);
+		struct vs_commit_opts co = { .author = &sig, .message = "stale\n" };
+		struct vs_commit *c;
+		struct vs_tree *t;
+		struct vs_oid id;
+		assert_vs_ok(vs_commit_lookup(&c, repo, &ids[59]));
+		assert_vs_ok(vs_commit_tree(&t, c));
+		assert_vs_err(VS_ECONFLICT, vs_branch_commit(&id, repo, "main", &ids[58], t, &co));
+		vs_tree_free(t);
+		vs_commit_free(c);
+		snprintf(key, sizeof(key), "keep%d", step);
+		err = vs_branch_create(repo, key, old);
+		if (!st.objects_swept)
+			assert_vs_ok(err);
+		else if (err < 0)
+			assert_int_equal(err, VS_ENOENT), refused++;
+		step++;
+	} while (rc == 1);
+	vs_gc_free(gc);
+	print_message("%s/%s: %d steps, %zu swept, %d re-uses of swept history refused\n",
+		      backend, format ? format : "git", step, st.objects_swept, refused);
+	assert_true(step > 3);
+	assert_vs_ok(vs_repo_check(repo, NULL));
+	/* And a second collection over what the writers left agrees. */
+	assert_vs_ok(vs_gc_run(repo, &p, NULL, NULL));
+	assert_vs_ok(vs_repo_check(repo, NULL));
+	vs_repo_close(repo);
+}
+
+CASE(test_writers_between_steps_lose_nothing_on_mem,
+     writers_between_steps, "mem", NULL, 0)
+CASE(test_writers_between_steps_lose_nothing_on_lmdb,
+     writers_between_steps, "lmdb", "git", 0)
+CASE(test_writers_between_steps_lose_nothing_on_lmdb_with_split_trees,
+     writers_between_steps, "lmdb", "vs", 300)
+CASE(test_writers_between_steps_lose_nothing_on_git,
+     writers_between_steps, "git", NULL, 0)
+
+/* commit_kv for a child process: no cmocka asserts there (they would unwind
+ * into the child's copy of the test runner). */
+static int child_commit(struct vs_repo *repo, const char *key, int64_t time)
+{
+	struct vs_signature sig = vst_sig(time);
+	struct vs_commit_opts o = { .author = &sig, .message = "child\n" };
+	struct vs_tree *t = NULL, *n = NULL;
+	struct vs_commit *c = NULL;
+	struct vs_oid head, id;
+	int err;
+
+	if ((err = vs_branch_head(&head, repo, "main")) >= 0 &&
+	    (err = vs_commit_lookup(&c, repo, &head)) >= 0 && (err = vs_commit_tree(&t, c)) >= 0 &&
+	    (err = vs_tree_set(&n, t, key, key, strlen(key))) >= 0)
+		err = vs_branch_commit(&id, repo, "main", NULL, n, &o);
+	vs_tree_free(t);
+	vs_tree_free(n);
+	vs_commit_free(c);
+	return err;
+}
+
+/* The child: commits and GC steps, reporting each step done on @fd. */
+static void gc_child(struct fixture *f, const char *backend, int fd, int round)
+{
+	struct vs_gc_opts o = { .version = VS_GC_OPTS_VERSION, .step_objects = 4 };
+	struct vs_gc_policy p = keep_last(15);
+	struct vs_repo *repo;
+	struct vs_gc *gc;
+	char key[32];
+	int rc;
+
+	snprintf(f->uri, sizeof(f->uri), "%s:%s/s", backend, f->dir);
+	if (vs_repo_open(&repo, f->uri, NULL) < 0 || vs_gc_new(&gc, repo, &p, &o) < 0)
+		_exit(3);
+	for (int i = 0;; i++) {
+		snprintf(key, sizeof(key), "round%d/k%d", round, i % 5);
+		if (child_commit(repo, key, T0 + 100000 * round + i) < 0)
+			_exit(6);
+		if ((rc = vs_gc_step(gc, NULL)) < 0)
+			_exit(4);
+		if (write(fd, "s", 1) != 1)
+			_exit(5);
+		if (rc == 0) { /* done: start over, so the kill always lands mid-cycle */
+			vs_gc_free(gc);
+			if (vs_gc_new(&gc, repo, &p, &o) < 0)
+				_exit(3);
+		}
+	}
+}
+
+static void killed_collections(struct fixture *f, const char *backend)
+{
+	static const int kill_after[] = { 1, 2, 3, 5, 8, 13, 21, 40, 70 };
+	struct vs_repo *repo = open_as(f, backend, "s", NULL);
+	static struct vs_oid ids[80];
+	struct ids l;
+
+	history(repo, "main", 80, T0, ids);
+	vs_repo_close(repo);
+	for (size_t r = 0; r < sizeof(kill_after) / sizeof(kill_after[0]); r++) {
+		int pfd[2], status, steps = 0;
+		char c;
+
+		assert_int_equal(pipe(pfd), 0);
+		pid_t pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			close(pfd[0]);
+			gc_child(f, backend, pfd[1], (int)r + 1);
+		}
+		close(pfd[1]);
+		while (steps < kill_after[r] && read(pfd[0], &c, 1) == 1)
+			steps++;
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		close(pfd[0]);
+		assert_int_equal(steps, kill_after[r]);
+		assert_true(WIFSIGNALED(status));
+
+		repo = open_as(f, backend, "s", NULL);
+		assert_vs_ok(vs_repo_check(repo, NULL));
+		log_of(&l, repo, "main");
+		assert_true(l.n >= 15);
+		struct vs_gc_policy p = keep_last(15);
+		assert_vs_ok(vs_gc_run(repo, &p, NULL, NULL));
+		assert_vs_ok(vs_repo_check(repo, NULL));
+		log_of(&l, repo, "main");
+		assert_int_equal(l.n, 15);
+		vs_repo_close(repo);
+	}
+}
+
+CASE(test_a_collection_killed_at_any_step_leaves_a_sound_store_on_lmdb,
+     killed_collections, "lmdb")
+CASE(test_a_collection_killed_at_any_step_leaves_a_sound_store_on_git,
+     killed_collections, "git")
+
+/*
+ * A tree read from history the collection drops, committed again after the
+ * sweep removed what it refers to: the write fails with VS_ENOENT instead
+ * of leaving a reference to nothing.
+ */
+static void test_a_tree_from_swept_history_is_refused_during_the_collection(void **state)
+{
+	struct fixture *f = *state;
+	struct vs_repo *repo = open_as(f, "mem", "s", NULL);
+	struct vs_gc_policy p = keep_last(3);
+	struct vs_signature sig = vst_sig(T0 + 90000);
+	struct vs_commit_opts o = { .author = &sig, .message = "from the past\n" };
+	static struct vs_oid ids[30];
+	struct vs_tree *t, *n;
+	struct vs_commit *c;
+	struct vs_gc_stats st;
+	struct vs_oid id;
+	struct vs_gc *gc;
+
+	history(repo, "main", 30, T0, ids);
+	size_t total = objects(repo);
+	assert_vs_ok(vs_commit_lookup(&c, repo, &ids[4]));
+	assert_vs_ok(vs_commit_tree(&t, c));
+	vs_commit_free(c);
+	assert_vs_ok(vs_gc_new(&gc, repo, &p, NULL));
+	do /* until all is swept: finish, which ends the cycle, takes a step of its own */
+		assert_int_equal(vs_gc_step(gc, &st), 1);
+	while (!st.objects_marked || st.objects_swept < total - st.objects_marked);
+	assert_vs_ok(vs_tree_set(&n, t, "top", "level", 5));
+	assert_vs_err(VS_ENOENT, vs_branch_commit(&id, repo, "past", NULL, n, &o));
+	assert_non_null(strstr(vs_error_last()->message, "garbage collection"));
+	vs_tree_free(n);
+	vs_tree_free(t);
+	while (vs_gc_step(gc, &st) == 1)
+		;
+	vs_gc_free(gc);
+	assert_vs_err(VS_ENOENT, vs_branch_head(&id, repo, "past"));
+	assert_vs_ok(vs_repo_check(repo, NULL));
+	vs_repo_close(repo);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_writers_between_steps_lose_nothing_on_mem),
+		T(test_writers_between_steps_lose_nothing_on_lmdb),
+		T(test_writers_between_steps_lose_nothing_on_lmdb_with_split_trees),
+		T(test_writers_between_steps_lose_nothing_on_git),
+		T(test_a_collection_killed_at_any_step_leaves_a_sound_store_on_lmdb),
+		T(test_a_collection_killed_at_any_step_leaves_a_sound_store_on_git),
+		T(test_a_tree_from_swept_history_is_refused_during_the_collection),
+	};
+#undef T
+	return cmocka_run_group_tests_name("gc_writers", tests, NULL, NULL);
+}
