@@ -37,14 +37,10 @@ static uint64_t rnd(void)
 /* LMDB pages in use times the page size, and the data file's size. */
 static void sizes(struct vs_repo *repo, const char *dir, uint64_t *used, uint64_t *file)
 {
-	struct vs_backend *b = vs_repo_backend(repo);
-	struct vs_buf v = VS_BUF_INIT;
 	char path[4200];
 	struct stat st;
 
-	CHECK(b->ops->config_get(b, "stat.bytes_used", &v), "stat.bytes_used");
-	*used = strtoull(v.ptr, NULL, 10);
-	vs_buf_release(&v);
+	*used = bench_bytes_used(repo);
 	snprintf(path, sizeof(path), "%s/data.mdb", dir);
 	*file = stat(path, &st) ? 0 : (uint64_t)st.st_size;
 }

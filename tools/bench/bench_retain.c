@@ -110,13 +110,9 @@ static uint64_t used_bytes(const char *uri)
 {
 	struct vs_repo_opts o = { .version = VS_REPO_OPTS_VERSION,
 				  .flags = VS_REPO_READONLY | VS_REPO_NOCREATE };
-	struct vs_buf v = VS_BUF_INIT;
 	struct vs_repo *repo;
 	CHECK(vs_repo_open(&repo, uri, &o), uri);
-	struct vs_backend *b = vs_repo_backend(repo);
-	CHECK(b->ops->config_get(b, "stat.bytes_used", &v), "stat.bytes_used");
-	uint64_t n = strtoull(v.ptr, NULL, 10);
-	vs_buf_release(&v);
+	uint64_t n = bench_bytes_used(repo);
 	vs_repo_close(repo);
 	return n;
 }

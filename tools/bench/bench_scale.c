@@ -63,16 +63,6 @@ static struct vs_repo *open_uncached(const char *dir, const char *name)
 	return open_with(dir, name, &o);
 }
 
-static uint64_t bytes_used(struct vs_repo *repo)
-{
-	struct vs_backend *b = vs_repo_backend(repo);
-	struct vs_buf v = VS_BUF_INIT;
-	CHECK(b->ops->config_get(b, "stat.bytes_used", &v), "stat.bytes_used");
-	uint64_t n = strtoull(v.ptr, NULL, 10);
-	vs_buf_release(&v);
-	return n;
-}
-
 /* The directory d/k0 .. d/k<fanout-1> committed on main of a vs store. */
 static void build_vs(struct vs_repo *repo, size_t fanout)
 {
@@ -117,7 +107,7 @@ static void measure(struct figures *f, struct vs_repo *repo, struct vs_repo *col
 	CHECK(vs_commit_tree(&t, c), "tree");
 	vs_commit_free(c);
 	ids[0] = head;
-	uint64_t before = bytes_used(repo);
+	uint64_t before = bench_bytes_used(repo);
 	double t0 = bench_now();
 	for (size_t i = 0; i < ncommits; i++) {
 		snprintf(path, sizeof(path), "d/k%" PRIu64, rnd() % fanout);
@@ -129,7 +119,7 @@ static void measure(struct figures *f, struct vs_repo *repo, struct vs_repo *col
 		CHECK(vs_branch_commit(&ids[i + 1], repo, "main", &ids[i], t, &o), "commit");
 	}
 	f->commit_us = (bench_now() - t0) * 1e6 / (double)ncommits;
-	f->bytes = (double)(bytes_used(repo) - before) / (double)ncommits;
+	f->bytes = (double)(bench_bytes_used(repo) - before) / (double)ncommits;
 
 	for (size_t i = 0; i < nreads; i++) { /* warm: the tree holds what it read */
 		snprintf(path, sizeof(path), "d/k%" PRIu64, rnd() % fanout);

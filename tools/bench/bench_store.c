@@ -67,13 +67,8 @@ static uint64_t nkeys(void)
 static uint64_t storage_bytes(struct vs_repo *repo, const char *dir)
 {
 	struct vs_backend *b = vs_repo_backend(repo);
-	if (!strcmp(b->ops->name, "lmdb")) {
-		struct vs_buf v = VS_BUF_INIT;
-		CHECK(b->ops->config_get(b, "stat.bytes_used", &v), "stat.bytes_used");
-		uint64_t n = strtoull(v.ptr, NULL, 10);
-		vs_buf_release(&v);
-		return n;
-	}
+	if (!strcmp(b->ops->name, "lmdb"))
+		return bench_bytes_used(repo);
 	if (!strcmp(b->ops->name, "git")) {
 		char cmd[4200];
 		snprintf(cmd, sizeof(cmd), "du -sb --apparent-size '%s/store/objects' | cut -f1", dir);

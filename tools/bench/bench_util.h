@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "vstore/sys/backend.h"
 #include "vstore/vstore.h"
 
 static inline double bench_now(void)
@@ -34,6 +35,17 @@ static inline void bench_die(const char *what)
 		if ((x) < 0)             \
 			bench_die(what); \
 	} while (0)
+
+/* The bytes @repo's backend counts as in use ("stat.bytes_used": LMDB's pages). */
+static inline uint64_t bench_bytes_used(struct vs_repo *repo)
+{
+	struct vs_backend *b = vs_repo_backend(repo);
+	struct vs_buf v = VS_BUF_INIT;
+	CHECK(b->ops->config_get(b, "stat.bytes_used", &v), "stat.bytes_used");
+	uint64_t n = strtoull(v.ptr, NULL, 10);
+	vs_buf_release(&v);
+	return n;
+}
 
 /* xorshift64: the same sequence on every run. */
 static inline uint64_t bench_rnd(uint64_t *state)
