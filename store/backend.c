@@ -7,7 +7,7 @@
  */
 #include <stdio.h>
 
-#include "store_int.h"
+#include "gc_int.h"
 
 struct scheme {
 	char name[16];
@@ -82,9 +82,12 @@ int vs__backend_open_uri(struct vs_backend **out, const char *uri, const struct 
 int vs__backend_check(struct vs_backend *b)
 {
 	const struct vs_backend_ops *o = b->ops;
-	if (o->version != VS_BACKEND_OPS_VERSION)
-		return vs_error_set(VS_EINVAL, "backend '%s' has ops version %u, expected %u",
+	if (o->version < 2 || o->version > VS_BACKEND_OPS_VERSION)
+		return vs_error_set(VS_EINVAL, "backend '%s' has ops version %u, expected 2 to %u",
 				    o->name, o->version, VS_BACKEND_OPS_VERSION);
+	if (o->version >= 3 && o->obj_write_based && !o->obj_base)
+		return vs_error_set(VS_EINVAL, "backend '%s' has obj_write_based without obj_base",
+				    o->name);
 	if (!o->obj_read || !o->obj_exists || !o->obj_write || !o->batch_begin ||
 	    !o->batch_commit || !o->batch_abort || !o->ref_read || !o->ref_cas ||
 	    !o->ref_delete || !o->ref_list || !o->free)
@@ -134,6 +137,35 @@ int vs__backend_obj_write(struct vs_backend *b, const struct vs_oid *id, enum vs
 		return err;
 	b->stats.obj_writes++;
 	return checked(b, b->ops->obj_write(b, id, type, data, len), "obj_write");
+}
+
+/* The version-3 operations, NULL in a version-2 table (which ends before them). */
+static bool has_based(const struct vs_backend *b)
+{
+	return b->ops->version >= 3 && b->ops->obj_write_based;
+}
+
+int vs__backend_obj_write_based(struct vs_backend *b, const struct vs_oid *id, enum vs_otype type,
+				const void *data, size_t len, const struct vs_oid *base)
+{
+	int err;
+
+	/* A collection's barrier notes what an object refers to, not the base
+	 * of its storage: no new bases while one runs. */
+	if (!base || !base->type || !has_based(b) || (b->gc && b->gc->cycle))
+		return vs__backend_obj_write(b, id, type, data, len);
+	if (b->readonly)
+		return readonly(b);
+	b->stats.obj_writes++;
+	err = b->ops->obj_write_based(b, id, type, data, len, base);
+	return checked(b, err, "obj_write_based");
+}
+
+int vs__backend_obj_base(struct vs_backend *b, const struct vs_oid *id, struct vs_oid *base)
+{
+	if (!has_based(b))
+		return 0;
+	return checked(b, b->ops->obj_base(b, id, base), "obj_base");
 }
 
 int vs__backend_obj_foreach(struct vs_backend *b, vs_oid_fn *cb, void *payload)

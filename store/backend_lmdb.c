@@ -88,7 +88,7 @@ static int apply_obj(struct lmdb_backend *l, const struct lmdb_op *op)
 	bool fresh = vs__lmdb_filter_absent(l, &op->id);
 	if (!fresh && (err = vs__lmdb_index_find(l, l->wtxn, &op->id, &off)) != 0)
 		return err < 0 ? err : 0;
-	if ((err = vs__lmdb_rec_append(l, op->type, op->data, op->len, &off)) < 0)
+	if ((err = vs__lmdb_obj_append(l, op, &off)) < 0)
 		return err;
 	vs__lmdb_index_entry(ent, &op->id, off);
 	if ((rc = mdb_put(l->wtxn, l->e->index, &k, &v, 0))) {
@@ -289,7 +289,7 @@ static int lmdb_obj_read(struct vs_backend *b, const struct vs_oid *id, enum vs_
 	if ((err = vs__lmdb_rtxn_begin(l, false, &txn)) < 0)
 		return err;
 	if ((err = vs__lmdb_index_find(l, txn, id, &off)) > 0)
-		err = vs__lmdb_rec_read(l, txn, id, off, type, out);
+		err = vs__lmdb_obj_load(l, txn, id, off, type, out);
 	else if (err == 0)
 		err = vs_error_set(VS_ENOENT, "object %s not found", vs_oid_tostr(hex, id));
 	vs__lmdb_rtxn_end(l, txn);
@@ -310,12 +310,34 @@ static int lmdb_obj_exists(struct vs_backend *b, const struct vs_oid *id)
 	return err;
 }
 
-static int lmdb_obj_write(struct vs_backend *b, const struct vs_oid *id, enum vs_otype type,
-			  const void *data, size_t len)
+static int lmdb_obj_write_based(struct vs_backend *b, const struct vs_oid *id,
+				enum vs_otype type, const void *data, size_t len,
+				const struct vs_oid *base)
 {
 	struct lmdb_op op = { .kind = OP_OBJ, .type = type, .id = *id, .data = data, .len = len };
 	VS_CHECK_ARG(vs_oid_size(id->type) && type >= VS_OBJ_COMMIT && type <= VS_OBJ_TAG);
+	if (base)
+		op.base = *base;
 	return vs__lmdb_run_write(vs__lmdb_from(b), &op);
+}
+
+static int lmdb_obj_write(struct vs_backend *b, const struct vs_oid *id, enum vs_otype type,
+			  const void *data, size_t len)
+{
+	return lmdb_obj_write_based(b, id, type, data, len, NULL);
+}
+
+static int lmdb_obj_base(struct vs_backend *b, const struct vs_oid *id, struct vs_oid *base)
+{
+	struct lmdb_backend *l = vs__lmdb_from(b);
+	MDB_txn *txn;
+	int err;
+
+	if ((err = vs__lmdb_rtxn_begin(l, false, &txn)) < 0)
+		return err;
+	err = vs__lmdb_obj_base(l, txn, id, base);
+	vs__lmdb_rtxn_end(l, txn);
+	return err;
 }
 
 /* Collect up to FOREACH_STEP ids after index entry @last (none: from the start). */
@@ -625,6 +647,8 @@ static const struct vs_backend_ops lmdb_ops = {
 	.obj_read = lmdb_obj_read,
 	.obj_exists = lmdb_obj_exists,
 	.obj_write = lmdb_obj_write,
+	.obj_write_based = lmdb_obj_write_based,
+	.obj_base = lmdb_obj_base,
 	.obj_foreach = lmdb_obj_foreach,
 	.obj_list = vs__lmdb_obj_list,
 	.obj_delete = vs__lmdb_obj_delete,

@@ -192,6 +192,7 @@ int vs__lmdb_sync(struct vs_backend *b)
 static void env_close(struct lmdb_env *e)
 {
 	vs__lmdb_filter_free(e);
+	vs__lmdb_delta_free(e);
 	if (e->env)
 		mdb_env_close(e->env);
 	pthread_rwlock_destroy(&e->maplock);

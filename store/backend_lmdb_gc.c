@@ -60,7 +60,7 @@ static int tally_add(struct lmdb_backend *l, uint64_t off, uint64_t bytes)
 int vs__lmdb_apply_odel(struct lmdb_backend *l, const struct lmdb_op *op)
 {
 	struct vs_buf rec = VS_BUF_INIT;
-	enum vs_otype type;
+	unsigned int type;
 	uint64_t off;
 	int err, rc;
 
@@ -87,7 +87,7 @@ int vs__lmdb_apply_move(struct lmdb_backend *l, const struct lmdb_op *op)
 	unsigned char key = (unsigned char)vs_oid_size(op->id.type), ent[VS_OID_MAXSZ + OFFSZ];
 	MDB_val k = { 1, &key }, v = { key + OFFSZ, ent };
 	struct vs_buf rec = VS_BUF_INIT;
-	enum vs_otype type;
+	unsigned int type; /* a delta moves as it is: its base is named by id */
 	uint64_t off, noff;
 	int err, rc;
 

@@ -19,6 +19,9 @@
 #define OFFSZ 6   /* bytes of a log offset in an index entry */
 #define HDRMAX 11 /* type byte + LEB128 of a 64-bit length */
 #define FOREACH_STEP 1024
+/* A record's type byte: the object's type, with REC_DELTA when its content
+ * is a difference from a base object (backend_lmdb_delta.c). */
+#define REC_DELTA 0x40
 
 /* The log stores the type byte as git numbers it: keep the enum pinned. */
 static_assert(VS_OBJ_COMMIT == 1 && VS_OBJ_TREE == 2 && VS_OBJ_BLOB == 3 && VS_OBJ_TAG == 4,
@@ -64,6 +67,7 @@ struct lmdb_env {
 	pthread_t writer;         /* thread holding a write txn */
 	bool has_writer;
 	struct lmdb_filter filter; /* see backend_lmdb_filter.c */
+	struct lmdb_recent *recent; /* see backend_lmdb_delta.c; NULL until a delta is tried */
 };
 
 /* Log segments, the unit compaction reclaims: SEG_CHUNKS chunks each. */
@@ -77,6 +81,7 @@ struct lmdb_op {
 	enum vs_otype type;     /* OP_OBJ */
 	struct vs_oid id;       /* OP_OBJ: the object; OP_CAS: the target; OP_IDMAP: the key */
 	struct vs_oid expected; /* OP_CAS, OP_DEL; type 0 when none */
+	struct vs_oid base;     /* OP_OBJ: what it may be stored as a difference from, or type 0 */
 	const char *name;       /* ref name or setting */
 	const void *data;       /* object content, setting value; OP_IDMAP: the raw id mapped to */
 	size_t len;             /* bytes at data; OP_DROP: most chunks to delete */
@@ -168,15 +173,28 @@ static inline void vs__lmdb_index_entry(unsigned char *ent, const struct vs_oid 
  * entry when @txn is the write txn), 0 when absent, or an error. */
 int vs__lmdb_index_find(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid *id,
 			uint64_t *off);
-/* Read the record at @off: its type and content. */
+/* Read the record at @off: its type byte (REC_DELTA may be set) and content. */
 int vs__lmdb_rec_read(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid *id, uint64_t off,
-		      enum vs_otype *type, struct vs_buf *out);
+		      unsigned int *rtype, struct vs_buf *out);
 /* Append a record at the log's end in the write txn; *off gets its offset.
  * The last, partial chunk stays in memory until vs__lmdb_tail_flush, which
- * reads of the log in the write txn and its commit call first. */
-int vs__lmdb_rec_append(struct lmdb_backend *l, enum vs_otype type, const void *data, size_t len,
+ * the txn's commit calls first, as do reads reaching into it from an earlier
+ * chunk (a record inside it is read from memory). */
+int vs__lmdb_rec_append(struct lmdb_backend *l, unsigned int rtype, const void *data, size_t len,
 			uint64_t *off);
 int vs__lmdb_tail_flush(struct lmdb_backend *l);
+/* backend_lmdb_delta.c: objects stored as differences from other objects. */
+/* Load object @id whose record is at @off: its type and whole content. */
+int vs__lmdb_obj_load(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid *id, uint64_t off,
+		      enum vs_otype *type, struct vs_buf *out);
+/* Append OP_OBJ @op's record: a delta from op->base when that saves at
+ * least half the bytes, else the content whole. *off gets its offset. */
+int vs__lmdb_obj_append(struct lmdb_backend *l, const struct lmdb_op *op, uint64_t *off);
+/* 1 with the base of stored object @id, 0 if stored whole, VS_ENOENT if absent. */
+int vs__lmdb_obj_base(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid *id,
+		      struct vs_oid *base);
+/* Free what the environment's deltas keep (the recently written objects). */
+void vs__lmdb_delta_free(struct lmdb_env *e);
 /* Apply @op in the batch's txn (kept for replay), else in a txn of its own. */
 int vs__lmdb_run_write(struct lmdb_backend *l, const struct lmdb_op *op);
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The log of the LMDB backend: records (a type byte, a LEB128 length, the
- * content) appended to a byte stream cut into chunks of the "log" database
+ * content; the type byte has REC_DELTA set when the content is a difference
+ * from another object, see backend_lmdb_delta.c) appended to a byte stream cut into chunks of the "log" database
  * (see backend_lmdb.c for the layout). In a write txn the last, partial
  * chunk is kept in memory (l->tail) and written to the log once, when the
  * txn commits or something reads the log first, rather than after every
@@ -60,36 +61,49 @@ static int hdr_parse(const unsigned char *p, size_t n, unsigned int *type, uint6
 	return n >= HDRMAX ? -1 : 0;
 }
 
-/* Read the record at @off; usually it lies inside one chunk: one lookup. */
+/*
+ * Read the record at @off; usually it lies inside one chunk: one lookup. In
+ * the write txn a record in the tail is read from memory, and the tail goes
+ * to the log first only when a record reaches into it from an earlier chunk
+ * (reading a delta's base must not cost a rewrite of the tail).
+ */
 int vs__lmdb_rec_read(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid *id, uint64_t off,
-		      enum vs_otype *type, struct vs_buf *out)
+		      unsigned int *rtype, struct vs_buf *out)
 {
 	size_t no = (size_t)(off / l->e->chunk), in = (size_t)(off % l->e->chunk), avail = 0;
 	MDB_val k = { sizeof(no), &no }, v = { 0, NULL };
 	struct vs_buf hdr = VS_BUF_INIT;
-	unsigned int t = 0;
+	const unsigned char *p = NULL;
+	bool wtxn = txn == l->wtxn;
+	unsigned int t = 0, otype;
 	uint64_t len;
 	int rc, h, err;
 
-	if (txn == l->wtxn && (err = vs__lmdb_tail_flush(l)) < 0)
-		return err;
-	if ((rc = mdb_get(txn, l->e->log, &k, &v)) && rc != MDB_NOTFOUND)
+	if (wtxn && l->tail_loaded && no == l->tail_no) {
+		p = (const unsigned char *)l->tail.ptr + in;
+		avail = l->tail.size > in ? l->tail.size - in : 0;
+	} else if (!(rc = mdb_get(txn, l->e->log, &k, &v))) {
+		p = (const unsigned char *)v.mv_data + in;
+		avail = v.mv_size > in ? v.mv_size - in : 0;
+	} else if (rc != MDB_NOTFOUND) {
 		return vs__lmdb_err(rc, "read log", l->e->path);
-	const unsigned char *p = rc ? NULL : (const unsigned char *)v.mv_data + in;
-	if (!rc && v.mv_size > in)
-		avail = v.mv_size - in;
+	}
 	if (!(h = hdr_parse(p, avail, &t, &len))) { /* it straddles two chunks */
-		if ((err = log_read(l, txn, off, HDRMAX, &hdr)) == 0)
+		if ((!wtxn || (err = vs__lmdb_tail_flush(l)) == 0) &&
+		    (err = log_read(l, txn, off, HDRMAX, &hdr)) == 0)
 			h = hdr_parse((const unsigned char *)hdr.ptr, hdr.size, &t, &len);
 		vs_buf_release(&hdr);
 		if (err < 0)
 			return err;
 	}
-	if (h <= 0 || t < VS_OBJ_COMMIT || t > VS_OBJ_TAG)
+	otype = t & ~(unsigned int)REC_DELTA;
+	if (h <= 0 || otype < VS_OBJ_COMMIT || otype > VS_OBJ_TAG)
 		return corrupt_rec(l->e->path, id, "no valid record header in the log");
-	*type = (enum vs_otype)t;
+	*rtype = t;
 	if ((uint64_t)h + len <= avail)
 		return vs_buf_set(out, p + h, (size_t)len);
+	if (wtxn && (err = vs__lmdb_tail_flush(l)) < 0)
+		return err;
 	/* Grow with what is really there: a corrupt length must not allocate. */
 	vs_buf_clear(out);
 	if ((err = vs_buf_grow(out, len < (1 << 20) ? (size_t)len : 1 << 20)) < 0 ||
@@ -177,7 +191,7 @@ static int log_append(struct lmdb_backend *l, const void *p, size_t n)
 	return 0;
 }
 
-int vs__lmdb_rec_append(struct lmdb_backend *l, enum vs_otype type, const void *data, size_t len,
+int vs__lmdb_rec_append(struct lmdb_backend *l, unsigned int rtype, const void *data, size_t len,
 			uint64_t *off)
 {
 	unsigned char hdr[HDRMAX];
@@ -189,7 +203,7 @@ int vs__lmdb_rec_append(struct lmdb_backend *l, enum vs_otype type, const void *
 	*off = (uint64_t)l->tail_no * l->e->chunk + l->tail.size;
 	if (*off >> (8 * OFFSZ))
 		return vs_error_set(VS_E2BIG, "log of %s is full", l->e->path);
-	hdr[h++] = (unsigned char)type;
+	hdr[h++] = (unsigned char)rtype;
 	do {
 		hdr[h++] = (unsigned char)((rest & 0x7f) | (rest > 0x7f ? 0x80 : 0));
 		rest >>= 7;

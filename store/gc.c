@@ -62,6 +62,7 @@ struct gray {
 	struct vs_oid id;
 	enum vs_otype type; /* what the referrer says it is */
 	bool noted;         /* shaded by the barrier: a batch that failed may not have stored it */
+	bool base_only;     /* kept as a delta's base: only its own base is followed */
 };
 
 struct vs_gc {
@@ -85,6 +86,7 @@ struct vs_gc {
 	size_t nbnd, cbnd;
 
 	struct vs_idset marked; /* mark: grey or black */
+	struct vs_idset bases;  /* unmarked objects kept as bases of stored deltas */
 	struct gray *gray;
 	size_t ngray, cgray;
 	struct vs_buf raw;
@@ -137,7 +139,35 @@ static int gray_push(struct vs_gc *gc, const struct vs_oid *id, enum vs_otype ty
 		return err < 0 ? err : 0; /* known already, or a value: nothing below it */
 	if ((err = room((void **)&gc->gray, &gc->cgray, gc->ngray, sizeof(*gc->gray))) < 0)
 		return err;
-	gc->gray[gc->ngray++] = (struct gray){ *id, type, noted };
+	gc->gray[gc->ngray++] = (struct gray){ *id, type, noted, false };
+	return 0;
+}
+
+static bool is_kept(const struct vs_gc *gc, const struct vs_oid *id)
+{
+	return vs__idset_has(&gc->marked, id) || vs__idset_has(&gc->bases, id);
+}
+
+/*
+ * Keep what stored tree @id is a delta from (backend_lmdb_delta.c), however
+ * it is reached: the base's own base is followed when its grey entry is
+ * traced, what it refers to is not (old versions of subtrees stay garbage).
+ */
+static int keep_base(struct vs_gc *gc, const struct vs_oid *id, bool noted)
+{
+	struct vs_oid base;
+	int err = vs__backend_obj_base(gc->repo->backend, id, &base);
+
+	if (err == VS_ENOENT && noted) {
+		vs_error_clear(); /* never stored: nothing to keep */
+		return 0;
+	}
+	if (err <= 0 || is_kept(gc, &base))
+		return err < 0 ? err : 0;
+	if ((err = vs__idset_add(&gc->bases, &base)) < 0 ||
+	    (err = room((void **)&gc->gray, &gc->cgray, gc->ngray, sizeof(*gc->gray))) < 0)
+		return err;
+	gc->gray[gc->ngray++] = (struct gray){ base, VS_OBJ_TREE, false, true };
 	return 0;
 }
 
@@ -286,6 +316,8 @@ static int trace_one(struct vs_gc *gc)
 	char hex[VS_OID_MAXHEXSZ + 1];
 	int err;
 
+	if (g.base_only)
+		return keep_base(gc, &g.id, g.noted);
 	if ((err = vs__backend_obj_read(gc->repo->backend, &g.id, &type, &gc->raw)) < 0) {
 		if (err != VS_ENOENT)
 			return err;
@@ -301,7 +333,9 @@ static int trace_one(struct vs_gc *gc)
 		gc->stats.commits_kept++;
 		t.cut = in_s1(gc, &g.id);
 	}
-	return f->obj_refs(f, type, gc->raw.ptr, gc->raw.size, trace_ref, &t);
+	if ((err = f->obj_refs(f, type, gc->raw.ptr, gc->raw.size, trace_ref, &t)) < 0)
+		return err;
+	return type == VS_OBJ_TREE ? keep_base(gc, &g.id, g.noted) : 0;
 }
 
 /* Trace until the grey stack is empty (1) or the budget is spent (0). */
@@ -324,7 +358,7 @@ static int collect(void *payload, const struct vs_oid *id)
 	struct vs_gc *gc = payload;
 	int err;
 
-	if (id->type != gc->marked.type || vs__idset_has(&gc->marked, id) || in_s1(gc, id))
+	if (id->type != gc->marked.type || is_kept(gc, id) || in_s1(gc, id))
 		return 0; /* live, deferred to finish, or of no format we know */
 	if ((err = room((void **)&gc->cand, &gc->ccand, gc->ncand, sizeof(*gc->cand))) < 0)
 		return err;
@@ -360,6 +394,25 @@ static int list_more(struct vs_gc *gc)
 	return err;
 }
 
+/* True when @id is a delta with a base (or a base's base…) this cycle
+ * deleted: garbage that can no longer be read. */
+static bool base_swept(struct vs_gc *gc, const struct vs_oid *id)
+{
+	struct vs_oid at = *id, base;
+	int err = 0;
+
+	for (int hops = 0; hops < 64; hops++) { /* backends bound their chains far below */
+		if ((err = vs__backend_obj_base(gc->repo->backend, &at, &base)) <= 0)
+			break;
+		if (vs__idset_has(&gc->deleted, &base))
+			return true;
+		at = base;
+	}
+	if (err < 0)
+		vs_error_clear();
+	return false;
+}
+
 /* Delete one unreachable object in the open batch, counting what it was. */
 static int sweep_one(struct vs_gc *gc, const struct vs_oid *id)
 {
@@ -370,6 +423,12 @@ static int sweep_one(struct vs_gc *gc, const struct vs_oid *id)
 	if ((err = vs__backend_obj_read(b, id, &type, &gc->raw)) == VS_ENOENT) {
 		vs_error_clear();
 		return 0; /* gone already */
+	}
+	if (err == VS_ECORRUPT && base_swept(gc, id)) {
+		vs_error_clear(); /* garbage too: counted, its size unknown */
+		type = VS_OBJ_TREE;
+		vs_buf_clear(&gc->raw);
+		err = 0;
 	}
 	if (err < 0 || (err = vs__backend_obj_delete(b, id)) < 0)
 		return err;
@@ -401,7 +460,7 @@ static int delete_batch(struct vs_gc *gc, const struct vs_oid *ids, size_t n, si
 	if (bnd)
 		err = vs__shallow_set(gc->repo, bnd, nbnd);
 	for (; *done < n && err >= 0 && budget_left(gc); (*done)++, spend(gc, 1))
-		if (!vs__idset_has(&gc->marked, &ids[*done]))
+		if (!is_kept(gc, &ids[*done]))
 			err = sweep_one(gc, &ids[*done]);
 	if (err < 0) {
 		vs__backend_batch_abort(b);
@@ -462,6 +521,7 @@ static int finish(struct vs_gc *gc)
 	if (gc->state)
 		gc->state->cycle = NULL; /* nothing more is deleted: the barrier ends */
 	vs__idset_release(&gc->marked);
+	vs__idset_release(&gc->bases);
 	vs__idset_release(&gc->deleted);
 out:
 	vs_free(gone);
@@ -527,6 +587,7 @@ static void cycle_release(struct vs_gc *gc)
 {
 	walk_release(gc);
 	vs__idset_release(&gc->marked);
+	vs__idset_release(&gc->bases);
 	vs__idset_release(&gc->deleted);
 	vs_free(gc->bnd);
 	vs_free(gc->gray);
@@ -693,6 +754,7 @@ int vs_gc_new(struct vs_gc **out, struct vs_repo *repo, const struct vs_gc_polic
 	vs__idset_init(&gc->kept, t);
 	vs__idset_init(&gc->dropped, t);
 	vs__idset_init(&gc->marked, t);
+	vs__idset_init(&gc->bases, t);
 	vs__idset_init(&gc->deleted, t);
 	gc->state->cycle = gc; /* from now on, every write is noted */
 	if ((err = cycle_init(gc)) < 0) {
@@ -773,6 +835,11 @@ int vs__gc_note_write(struct vs_backend *b, const struct vs_oid *id, enum vs_oty
 		n.shade = true;
 		err = f->obj_refs(f, type, data, len, note_ref, &n);
 	}
+	/* Stored already (as a delta, before the cycle), the write changes
+	 * nothing: its base must stay. Traced later, as grey. */
+	if (err >= 0 && type == VS_OBJ_TREE &&
+	    (err = room((void **)&gc->gray, &gc->cgray, gc->ngray, sizeof(*gc->gray))) >= 0)
+		gc->gray[gc->ngray++] = (struct gray){ *id, type, true, true };
 	/* A mark half made would let a later write skip the rest: stop the cycle. */
 	return err < 0 ? fail(gc, err) : 0;
 }

@@ -59,6 +59,12 @@ int vs__backend_obj_read(struct vs_backend *b, const struct vs_oid *id, enum vs_
 int vs__backend_obj_exists(struct vs_backend *b, const struct vs_oid *id);
 int vs__backend_obj_write(struct vs_backend *b, const struct vs_oid *id, enum vs_otype type,
 			  const void *data, size_t len);
+/* obj_write, where the backend may store the object as a difference from
+ * @base (NULL or type 0: none); plain obj_write while a collection runs. */
+int vs__backend_obj_write_based(struct vs_backend *b, const struct vs_oid *id, enum vs_otype type,
+				const void *data, size_t len, const struct vs_oid *base);
+/* 1 with the base stored object @id depends on, 0 when stored whole. */
+int vs__backend_obj_base(struct vs_backend *b, const struct vs_oid *id, struct vs_oid *base);
 int vs__backend_obj_foreach(struct vs_backend *b, vs_oid_fn *cb, void *payload);
 int vs__backend_obj_delete(struct vs_backend *b, const struct vs_oid *id);
 int vs__backend_obj_list(struct vs_backend *b, const struct vs_oid *after, struct vs_oid *out,

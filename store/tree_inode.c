@@ -237,6 +237,7 @@ static struct vs_tree *inode_edit(struct vs_tree *t, unsigned int b, struct vs_t
 	struct vs_tree *c = vs__inode_alloc(t->repo, t->depth);
 	if (!c)
 		return NULL;
+	vs__tree_derive(c, t);
 	c->count = count;
 	c->bitmap = t->bitmap;
 	c->child_known = t->child_known;

@@ -41,6 +41,8 @@ struct vs_tree {
 	bool stored;  /* the node is in the backend (loaded from it or written) */
 	bool pending; /* written in the open batch, stored once it commits */
 	bool inode;   /* a split node: buckets, no entries */
+	bool has_base; /* no id yet: id holds the node this one was edited from,
+			  a hint for backends that store differences */
 	struct vs_oid id;
 	/* flat nodes */
 	size_t n;
@@ -97,6 +99,15 @@ int vs__child_borrow(struct vs_tree **out, struct vs_tree *t, struct entry *e);
 struct vs_tree *vs__node_edit(struct vs_tree *t, long k, size_t pos, const char *name,
 			      size_t namelen, bool remove, unsigned int mode,
 			      struct vs_tree *child, struct vs_blob *blob);
+
+/* Record that edited copy @c (no id yet) derives from @t: @t's id if @t is
+ * stored (or being stored), else what @t itself derives from, if anything. */
+static inline void vs__tree_derive(struct vs_tree *c, const struct vs_tree *t)
+{
+	c->has_base = (t->has_id && (t->stored || t->pending)) || t->has_base;
+	if (c->has_base)
+		c->id = t->id;
+}
 
 /* One entry of a directory: a flat node and an index in it, both borrowed. */
 struct vs__dent {

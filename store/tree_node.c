@@ -404,6 +404,7 @@ struct vs_tree *vs__node_edit(struct vs_tree *t, long k, size_t pos, const char 
 
 	if (!c)
 		return NULL;
+	vs__tree_derive(c, t);
 	for (size_t i = 0; i <= t->n; i++) {
 		if (i == at && !remove) {
 			struct entry *e = &c->e[j++];

@@ -93,11 +93,28 @@ static int io_hash_only(void *ctx, const struct vs_oid *id, enum vs_otype type, 
 	return 0;
 }
 
+/* What a node's io writes with: the repo, and the node's base for its own object. */
+struct write_ctx {
+	struct vs_repo *repo;
+	const struct vs_oid *base;
+};
+
 static int io_write(void *ctx, const struct vs_oid *id, enum vs_otype type, const void *data,
 		    size_t len)
 {
-	struct vs_repo *repo = ctx;
-	return vs__backend_obj_write(repo->backend, id, type, data, len);
+	struct write_ctx *w = ctx;
+	return vs__backend_obj_write_based(w->repo->backend, id, type, data, len, w->base);
+}
+
+static int io_read(void *ctx, const struct vs_oid *id, enum vs_otype *type, struct vs_buf *out)
+{
+	struct write_ctx *w = ctx;
+	return w->repo->io_read.read(w->repo, id, type, out);
+}
+
+static int blob_write(struct vs_repo *repo, const struct vs_oid *id, const struct vs_blob *b)
+{
+	return vs__backend_obj_write(repo->backend, id, VS_OBJ_BLOB, b->data, b->len);
 }
 
 
@@ -138,7 +155,9 @@ static int tree_encode(struct vs_tree *t, struct vs__write_log *log, int depth)
 {
 	struct vs_format_entry stack[32], *fe = stack;
 	struct vs_repo *repo = t->repo;
-	struct vs_object_io io = { .ctx = repo, .read = repo->io_read.read,
+	struct vs_oid base = { 0 };
+	struct write_ctx w = { repo, &base };
+	struct vs_object_io io = { .ctx = &w, .read = io_read,
 				   .write = log ? io_write : io_hash_only };
 	int err = 0;
 
@@ -146,6 +165,10 @@ static int tree_encode(struct vs_tree *t, struct vs__write_log *log, int depth)
 		return 0;
 	if (depth > 2 * VS_TREE_MAX_DEPTH)
 		return vs_error_set(VS_EINVAL, "tree deeper than %d", VS_TREE_MAX_DEPTH);
+	if (t->has_base) { /* id becomes the node's own (hashing only drops the hint) */
+		base = t->id;
+		t->has_base = false;
+	}
 	if (t->inode)
 		return inode_encode(t, log, depth, &io);
 	if (t->n > VS_ARRAY_SIZE(stack) && !(fe = vs__calloc(t->n, sizeof(*fe))))
@@ -159,8 +182,7 @@ static int tree_encode(struct vs_tree *t, struct vs__write_log *log, int depth)
 		} else if (e->blob && !e->blob_stored) {
 			if (!e->has_id && (err = vs__blob_id(vs__eid(t, e), repo, e->blob)) < 0)
 				goto out;
-			if (log && (err = io_write(repo, vs__eid(t, e), VS_OBJ_BLOB, e->blob->data,
-						   e->blob->len)) < 0)
+			if (log && (err = blob_write(repo, vs__eid(t, e), e->blob)) < 0)
 				goto out;
 		}
 		e->has_id = true;

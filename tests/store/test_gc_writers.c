@@ -6,6 +6,7 @@
  * from swept history is refused rather than committed dangling.
  */
 #include "gc_fixture.h"
+#include "vstore/sys/backend.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -243,6 +244,90 @@ static void test_a_tree_from_swept_history_is_refused_during_the_collection(void
 	vs_repo_close(repo);
 }
 
+/* The id of directory @path in the tree of @commit. */
+static struct vs_oid dir_id(struct vs_repo *repo, const struct vs_oid *commit, const char *path)
+{
+	struct vs_commit *c;
+	struct vs_tree *t, *d;
+	struct vs_oid id;
+
+	assert_vs_ok(vs_commit_lookup(&c, repo, commit));
+	assert_vs_ok(vs_commit_tree(&t, c));
+	assert_vs_ok(vs_tree_subtree(&d, t, path));
+	assert_vs_ok(vs_tree_id(&id, d));
+	vs_tree_free(d);
+	vs_tree_free(t);
+	vs_commit_free(c);
+	return id;
+}
+
+/*
+ * LMDB stores an edited tree node as a delta from its previous version. A
+ * writer that builds, during a collection, a node equal to one stored as a
+ * delta in dropped history writes nothing new: the barrier marks the node,
+ * and its base (dropped history too) must stay with it.
+ */
+static void test_a_delta_written_again_during_the_collection_keeps_its_base(void **state)
+{
+	struct fixture *f = *state;
+	struct vs_repo *repo = open_as(f, "lmdb", "s", "vs");
+	struct vs_backend *b = vs_repo_backend(repo);
+	struct vs_signature sig = vst_sig(T0 + 90000);
+	struct vs_commit_opts o = { .author = &sig, .message = "d again\n" };
+	struct vs_gc_policy p = keep_last(1);
+	struct vs_gc_opts go = { .version = VS_GC_OPTS_VERSION, .step_objects = 2 };
+	struct vs_oid c_b, d_b, base, head, id;
+	struct vs_tree *t, *n;
+	struct vs_commit *c;
+	struct vs_gc_stats st;
+	struct vs_buf v = VS_BUF_INIT;
+	struct vs_gc *gc;
+	char key[32];
+
+	for (int i = 0; i < 8; i++) { /* d: a node of ~350 bytes */
+		snprintf(key, sizeof(key), "d/key%d", i);
+		commit_kv(repo, "main", key, "a", T0 + i);
+	}
+	c_b = commit_kv(repo, "main", "d/key0", "b", T0 + 10);
+	commit_kv(repo, "main", "d/key0", "c", T0 + 11);
+	d_b = dir_id(repo, &c_b, "d");
+	assert_int_equal(b->ops->obj_base(b, &d_b, &base), 1); /* d_b is a delta */
+
+	/* Head without d: every version of d is dropped history. */
+	assert_vs_ok(vs_branch_head(&head, repo, "main"));
+	assert_vs_ok(vs_commit_lookup(&c, repo, &head));
+	assert_vs_ok(vs_commit_tree(&t, c));
+	vs_commit_free(c);
+	assert_vs_ok(vs_tree_remove(&n, t, "d"));
+	vs_tree_free(t);
+	assert_vs_ok(vs_branch_commit(&id, repo, "main", &head, n, &o));
+
+	assert_vs_ok(vs_gc_new(&gc, repo, &p, &go));
+	assert_int_equal(vs_gc_step(gc, &st), 1);
+	assert_int_equal(st.objects_swept, 0);
+	for (int i = 0; i < 8; i++) { /* d_b again, built in memory */
+		snprintf(key, sizeof(key), "d/key%d", i);
+		assert_vs_ok(vs_tree_set(&t, n, key, i ? "a" : "b", 1));
+		vs_tree_free(n);
+		n = t;
+	}
+	head = id;
+	assert_vs_ok(vs_branch_commit(&id, repo, "main", &head, n, &o));
+	vs_tree_free(n);
+	struct vs_oid d_again = dir_id(repo, &id, "d");
+	assert_true(vs_oid_equal(&d_again, &d_b));
+	while (vs_gc_step(gc, &st) == 1)
+		;
+	vs_gc_free(gc);
+	assert_true(st.objects_swept > 0);
+	assert_vs_ok(vs_repo_check(repo, NULL));
+	assert_vs_ok(vs_read_at(&v, repo, &id, "d/key0"));
+	assert_int_equal(v.size, 1);
+	assert_memory_equal(v.ptr, "b", 1);
+	vs_buf_release(&v);
+	vs_repo_close(repo);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -254,6 +339,7 @@ int main(void)
 		T(test_a_collection_killed_at_any_step_leaves_a_sound_store_on_lmdb),
 		T(test_a_collection_killed_at_any_step_leaves_a_sound_store_on_git),
 		T(test_a_tree_from_swept_history_is_refused_during_the_collection),
+		T(test_a_delta_written_again_during_the_collection_keeps_its_base),
 	};
 #undef T
 	return cmocka_run_group_tests_name("gc_writers", tests, NULL, NULL);

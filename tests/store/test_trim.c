@@ -196,7 +196,9 @@ static void test_trim_of_a_committed_tree_frees_memory_and_reads_the_same(void *
 		put(f, &t, i, 1);
 	commit(f->repo, t);
 	vs_tree_trim(t);
-	assert_true(live_bytes <= trimmed + trimmed / 4);
+	/* LMDB also keeps the last versions it wrote, likely bases of the next
+	 * (backend_lmdb_delta.c: 64 slots of 2 KiB). */
+	assert_true(live_bytes <= trimmed + trimmed / 4 + (f->dir ? 64 * 2200 : 0));
 	check_all(f, t);
 	vs_tree_trim(t);
 	assert_vs_ok(vs_repo_check(f->repo, NULL));

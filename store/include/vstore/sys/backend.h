@@ -38,7 +38,7 @@ typedef int vs_ref_fn(void *payload, const char *name, const struct vs_oid *targ
 /** Called per object by obj_foreach; non-zero stops the walk and is returned. */
 typedef int vs_oid_fn(void *payload, const struct vs_oid *id);
 
-#define VS_BACKEND_OPS_VERSION 2 /* 2: the sync op */
+#define VS_BACKEND_OPS_VERSION 3 /* 2: the sync op; 3: obj_write_based, obj_base */
 
 struct vs_backend_ops {
 	unsigned int version; /**< VS_BACKEND_OPS_VERSION */
@@ -127,6 +127,25 @@ struct vs_backend_ops {
 
 	/** Close and free. Mandatory. */
 	void (*free)(struct vs_backend *b);
+
+	/* Version 3 (a version-2 table ends above: these are never read there). */
+
+	/**
+	 * obj_write, with a hint: @p base is an object @p data was edited from
+	 * (the previous version of a tree node), which the backend may store
+	 * the object as a difference from (optional; without it, obj_write).
+	 * The core gives hints for trees only, and none while a garbage
+	 * collection runs.
+	 */
+	int (*obj_write_based)(struct vs_backend *b, const struct vs_oid *id, enum vs_otype type,
+			       const void *data, size_t len, const struct vs_oid *base);
+	/**
+	 * 1 with the base whose content stored object @p id is kept as a
+	 * difference from, 0 when it is stored whole (optional; a backend with
+	 * obj_write_based must have it: garbage collection keeps the bases of
+	 * what it keeps). VS_ENOENT if @p id is absent.
+	 */
+	int (*obj_base)(struct vs_backend *b, const struct vs_oid *id, struct vs_oid *base);
 };
 
 /** Operation counters kept by the core's dispatch (for benchmarks and tests). */

@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Objects the LMDB backend stores as a difference from another object.
+ *
+ * A commit rewrites every tree node on the path to the key it changes, and
+ * the new version of a node differs from the old one in one child id: in a
+ * split directory of 100 000 entries that is three 1 KiB nodes stored again
+ * for 96 changed bytes. When the core names the node an object was edited
+ * from (obj_write_based), the object is stored as that base's bytes with
+ * one stretch replaced, which is what such an edit is:
+ *
+ *   record type   the object's type | REC_DELTA
+ *   content       base id (raw, the object's id type) | depth (1 byte) |
+ *                 LEB128 prefix | LEB128 suffix | the bytes in between
+ *
+ * The object is the base's first `prefix` bytes, the bytes in between, then
+ * the base's last `suffix` bytes; it keeps its own id and index entry, so
+ * nothing above the backend knows. `depth` is the number of records a read
+ * resolves after this one: a chain stops at DELTA_MAX_DEPTH, the next
+ * version is stored whole, so a read costs at most DELTA_MAX_DEPTH + 1
+ * records. A delta is kept only when it saves at least half the bytes.
+ *
+ * Writing a delta needs its base whole, usually the version written by the
+ * commit before: the environment keeps the objects it recently wrote (by
+ * the write txn's thread, a slot per id hash), so that a node rewritten by
+ * every commit costs no read of its chain. The base is still looked up in
+ * the index, which alone knows whether it is stored (a batch may have been
+ * dropped, another process may have collected it).
+ *
+ * The base is named by id, not offset, so compaction moves records freely.
+ * Garbage collection keeps the base of every object it keeps (obj_base), and
+ * the core gives no base while a collection runs (see backend.c), so a base
+ * is never swept from under a delta.
+ */
+#include "backend_lmdb_int.h"
+
+#define DELTA_MAX_DEPTH 6
+#define DELTA_MIN_BYTES 64 /* below this, a record whole is as small as a delta */
+#define RECENT_SLOTS 64
+#define RECENT_MAX_BYTES 2048 /* a split node is 1 041; larger objects are read back */
+
+/* An object written recently, whole: a likely base of the next write. */
+struct recent_slot {
+	struct vs_oid id; /* type 0: empty */
+	enum vs_otype type;
+	unsigned int depth;
+	size_t len;
+	unsigned char data[RECENT_MAX_BYTES];
+};
+
+struct lmdb_recent {
+	struct recent_slot slot[RECENT_SLOTS];
+};
+
+static struct recent_slot *recent_slot(struct lmdb_env *e, const struct vs_oid *id)
+{
+	uint32_t h;
+	memcpy(&h, id->id, sizeof(h));
+	return e->recent ? &e->recent->slot[h % RECENT_SLOTS] : NULL;
+}
+
+static void recent_put(struct lmdb_env *e, const struct lmdb_op *op, unsigned int depth)
+{
+	struct recent_slot *s;
+
+	if (op->len > RECENT_MAX_BYTES)
+		return;
+	if (!e->recent && !(e->recent = vs__calloc(1, sizeof(*e->recent))))
+		return; /* only a cache */
+	s = recent_slot(e, &op->id);
+	memcpy(s->data, op->data, op->len);
+	s->len = op->len;
+	s->id = op->id;
+	s->type = op->type;
+	s->depth = depth;
+}
+
+void vs__lmdb_delta_free(struct lmdb_env *e)
+{
+	vs_free(e->recent);
+	e->recent = NULL;
+}
+
+static int corrupt_delta(const char *path, const struct vs_oid *id, const char *why)
+{
+	char hex[VS_OID_MAXHEXSZ + 1];
+	return vs_error_set(VS_ECORRUPT, "object %s in %s: %s", vs_oid_tostr(hex, id), path, why);
+}
+
+static size_t leb_put(unsigned char *p, uint64_t v)
+{
+	size_t n = 0;
+	do {
+		p[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v);
+	return n;
+}
+
+/* Bytes used at @p (at most @n), or 0 if the number is cut or too long. */
+static size_t leb_get(const unsigned char *p, size_t n, uint64_t *v)
+{
+	*v = 0;
+	for (size_t i = 0; i < n && i < 10; i++) {
+		*v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+		if (!(p[i] & 0x80))
+			return i + 1;
+	}
+	return 0;
+}
+
+struct delta {
+	struct vs_oid base;
+	unsigned int depth;
+	uint64_t prefix, suffix;
+	const unsigned char *mid;
+	size_t midlen;
+};
+
+static int delta_parse(struct delta *d, const struct lmdb_backend *l, const struct vs_oid *id,
+		       const unsigned char *p, size_t n)
+{
+	size_t idlen = vs_oid_size(id->type), at = idlen + 1, used;
+
+	if (n < at + 2)
+		return corrupt_delta(l->e->path, id, "delta record too short");
+	vs_oid_fromraw(&d->base, id->type, p);
+	d->depth = p[idlen];
+	if (!d->depth || d->depth > DELTA_MAX_DEPTH)
+		return corrupt_delta(l->e->path, id, "delta of a bad depth");
+	if (!(used = leb_get(p + at, n - at, &d->prefix)))
+		return corrupt_delta(l->e->path, id, "delta with a bad prefix length");
+	at += used;
+	if (!(used = leb_get(p + at, n - at, &d->suffix)))
+		return corrupt_delta(l->e->path, id, "delta with a bad suffix length");
+	at += used;
+	d->mid = p + at;
+	d->midlen = n - at;
+	return 0;
+}
+
+/* load(), also giving the depth of the record at @off (0: whole). */
+static int load(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid *id, uint64_t off,
+		enum vs_otype *type, struct vs_buf *out, unsigned int *depth, unsigned int limit)
+{
+	struct vs_buf base = VS_BUF_INIT, whole = VS_BUF_INIT;
+	enum vs_otype btype;
+	unsigned int rtype, bdepth;
+	struct delta d;
+	uint64_t boff;
+	int err;
+
+	if ((err = vs__lmdb_rec_read(l, txn, id, off, &rtype, out)) < 0)
+		return err;
+	*type = (enum vs_otype)(rtype & ~(unsigned int)REC_DELTA);
+	*depth = 0;
+	if (!(rtype & REC_DELTA))
+		return 0;
+	if ((err = delta_parse(&d, l, id, (const unsigned char *)out->ptr, out->size)) < 0)
+		return err;
+	if (d.depth > limit)
+		return corrupt_delta(l->e->path, id, "delta chain deeper than its first record says");
+	if ((err = vs__lmdb_index_find(l, txn, &d.base, &boff)) <= 0)
+		return err < 0 ? err : corrupt_delta(l->e->path, id, "the base of a delta is missing");
+	if ((err = load(l, txn, &d.base, boff, &btype, &base, &bdepth, d.depth - 1)) < 0)
+		goto out;
+	err = VS_ECORRUPT;
+	if (btype != *type)
+		corrupt_delta(l->e->path, id, "delta from a base of another type");
+	else if (d.prefix > base.size || d.suffix > base.size - d.prefix)
+		corrupt_delta(l->e->path, id, "delta longer than its base");
+	else if ((err = vs_buf_grow(&whole, d.prefix + d.midlen + d.suffix)) == 0 &&
+		 (err = vs_buf_put(&whole, base.ptr, d.prefix)) == 0 &&
+		 (err = vs_buf_put(&whole, d.mid, d.midlen)) == 0 &&
+		 (err = vs_buf_put(&whole, base.ptr + base.size - d.suffix, d.suffix)) == 0) {
+		vs_buf_release(out);
+		*out = whole;
+		whole = (struct vs_buf)VS_BUF_INIT;
+		*depth = d.depth;
+	}
+out:
+	vs_buf_release(&base);
+	vs_buf_release(&whole);
+	return err;
+}
+
+int vs__lmdb_obj_load(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid *id, uint64_t off,
+		      enum vs_otype *type, struct vs_buf *out)
+{
+	unsigned int depth;
+	return load(l, txn, id, off, type, out, &depth, DELTA_MAX_DEPTH);
+}
+
+/*
+ * The delta of @op from op->base into @rec: 1, or 0 when it is not worth it
+ * (no such base, a chain too deep, too little in common), or an error.
+ */
+static int delta_build(struct lmdb_backend *l, const struct lmdb_op *op, struct vs_buf *rec,
+		       unsigned int *depth_out)
+{
+	const unsigned char *a = op->data;
+	struct vs_buf base = VS_BUF_INIT;
+	unsigned char hdr[VS_OID_MAXSZ + 1 + 20];
+	size_t idlen = vs_oid_size(op->id.type), h = 0, min, prefix = 0, suffix = 0;
+	enum vs_otype btype;
+	unsigned int depth;
+	uint64_t boff;
+	int err;
+
+	if ((err = vs__lmdb_index_find(l, l->wtxn, &op->base, &boff)) <= 0)
+		return err;
+	err = 0;
+	struct recent_slot *r = recent_slot(l->e, &op->base);
+	const unsigned char *b;
+	size_t blen;
+	if (r && vs_oid_equal(&r->id, &op->base)) {
+		btype = r->type;
+		depth = r->depth;
+		b = r->data;
+		blen = r->len;
+	} else if ((err = load(l, l->wtxn, &op->base, boff, &btype, &base, &depth,
+			       DELTA_MAX_DEPTH)) < 0) {
+		goto out;
+	} else {
+		b = (const unsigned char *)base.ptr;
+		blen = base.size;
+	}
+	*depth_out = depth + 1;
+	if (btype != op->type || depth >= DELTA_MAX_DEPTH)
+		goto out;
+	min = op->len < blen ? op->len : blen;
+	while (prefix < min && a[prefix] == b[prefix])
+		prefix++;
+	while (suffix < min - prefix && a[op->len - 1 - suffix] == b[blen - 1 - suffix])
+		suffix++;
+	memcpy(hdr, op->base.id, idlen);
+	h = idlen;
+	hdr[h++] = (unsigned char)(depth + 1);
+	h += leb_put(hdr + h, prefix);
+	h += leb_put(hdr + h, suffix);
+	size_t mid = op->len - prefix - suffix;
+	if ((h + mid) * 2 > op->len)
+		goto out;
+	vs_buf_clear(rec);
+	if ((err = vs_buf_put(rec, hdr, h)) == 0 && (err = vs_buf_put(rec, a + prefix, mid)) == 0)
+		err = 1;
+out:
+	vs_buf_release(&base);
+	return err;
+}
+
+int vs__lmdb_obj_append(struct lmdb_backend *l, const struct lmdb_op *op, uint64_t *off)
+{
+	struct vs_buf rec = VS_BUF_INIT;
+	unsigned int depth = 0;
+	bool based = op->base.type == op->id.type && op->len >= DELTA_MIN_BYTES &&
+		     !vs_oid_equal(&op->base, &op->id);
+	int err = based ? delta_build(l, op, &rec, &depth) : 0;
+
+	if (err == VS_ENOMEM)
+		return err;
+	if (err < 0)
+		vs_error_clear(); /* an unreadable base: store the object whole */
+	if (err > 0) {
+		err = vs__lmdb_rec_append(l, op->type | REC_DELTA, rec.ptr, rec.size, off);
+	} else {
+		depth = 0;
+		err = vs__lmdb_rec_append(l, op->type, op->data, op->len, off);
+	}
+	/* What was given a base will likely be one: the next version's. */
+	if (err >= 0 && based)
+		recent_put(l->e, op, depth);
+	vs_buf_release(&rec);
+	return err;
+}
+
+int vs__lmdb_obj_base(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid *id,
+		      struct vs_oid *base)
+{
+	struct vs_buf rec = VS_BUF_INIT;
+	char hex[VS_OID_MAXHEXSZ + 1];
+	unsigned int rtype;
+	struct delta d;
+	uint64_t off;
+	int err;
+
+	if ((err = vs__lmdb_index_find(l, txn, id, &off)) <= 0)
+		return err < 0 ? err
+			       : vs_error_set(VS_ENOENT, "object %s not found", vs_oid_tostr(hex, id));
+	if ((err = vs__lmdb_rec_read(l, txn, id, off, &rtype, &rec)) == 0 && (rtype & REC_DELTA) &&
+	    (err = delta_parse(&d, l, id, (const unsigned char *)rec.ptr, rec.size)) == 0) {
+		*base = d.base;
+		err = 1;
+	}
+	vs_buf_release(&rec);
+	return err;
+}

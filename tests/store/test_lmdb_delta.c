@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The LMDB backend's deltas (store/backend_lmdb_delta.c): an object written
+ * with a base it was edited from is stored as that base with one stretch
+ * replaced, reads back whole, in or out of the batch that wrote it; chains
+ * stop after six deltas; nothing is gained, nothing is stored as a delta; a delta
+ * whose base is gone is reported, not misread. Calls go through b->ops.
+ */
+#include "vst.h"
+
+#include "vstore/sys/backend.h"
+
+#define CHAIN_MAX 6 /* DELTA_MAX_DEPTH */
+
+struct fixture {
+	char *dir;
+	char path[4200];
+	struct vs_backend *b;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct vs_repo_opts opts = { .version = VS_REPO_OPTS_VERSION };
+	assert_non_null(f);
+	f->dir = vst_tmpdir("delta");
+	snprintf(f->path, sizeof(f->path), "%s/store", f->dir);
+	assert_vs_ok(vs_backend_lmdb_open(&f->b, f->path, &opts));
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	f->b->ops->free(f->b);
+	vst_rmrf(f->dir);
+	free(f->dir);
+	free(f);
+	return 0;
+}
+
+static struct vs_oid oid_of(uint32_t seed)
+{
+	struct vs_oid id = { .type = VS_OID_SHA256 };
+	uint32_t x = seed * 2654435761u + 7;
+	for (size_t i = 0; i < 32; i++) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		id.id[i] = (unsigned char)x;
+	}
+	return id;
+}
+
+/* A node-like content of @n bytes; version @v differs in 32 bytes at @at. */
+static void content(unsigned char *p, size_t n, size_t at, uint32_t v)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (unsigned char)(i * 7 + (i >> 8));
+	for (size_t i = at; i < at + 32 && i < n; i++)
+		p[i] = (unsigned char)(v * 13 + i);
+}
+
+static void assert_reads(struct vs_backend *b, const struct vs_oid *id, const void *data, size_t n)
+{
+	struct vs_buf out = VS_BUF_INIT;
+	enum vs_otype t = 0;
+	assert_vs_ok(b->ops->obj_read(b, id, &t, &out));
+	assert_int_equal(t, VS_OBJ_TREE);
+	assert_int_equal(out.size, n);
+	assert_memory_equal(out.ptr, data, n);
+	vs_buf_release(&out);
+}
+
+/* Records a read of @id resolves after its own. */
+static size_t chain_length(struct vs_backend *b, const struct vs_oid *id)
+{
+	struct vs_oid at = *id, base;
+	size_t n = 0;
+	while (n <= 2 * CHAIN_MAX && b->ops->obj_base(b, &at, &base) == 1) {
+		at = base;
+		n++;
+	}
+	return n;
+}
+
+static void test_an_edited_object_is_stored_as_a_delta_and_reads_back_whole(void **state)
+{
+	struct vs_backend *b = ((struct fixture *)*state)->b;
+	struct vs_oid a = oid_of(1), c = oid_of(2), base;
+	unsigned char va[1041], vc[1041];
+
+	content(va, sizeof(va), 500, 1);
+	content(vc, sizeof(vc), 500, 2);
+	assert_vs_ok(b->ops->obj_write(b, &a, VS_OBJ_TREE, va, sizeof(va)));
+	assert_vs_ok(b->ops->obj_write_based(b, &c, VS_OBJ_TREE, vc, sizeof(vc), &a));
+	assert_int_equal(b->ops->obj_base(b, &c, &base), 1);
+	assert_true(vs_oid_equal(&base, &a));
+	assert_int_equal(b->ops->obj_base(b, &a, &base), 0);
+	assert_reads(b, &a, va, sizeof(va));
+	assert_reads(b, &c, vc, sizeof(vc));
+	/* Written again, whole: still the delta, a no-op as for any object. */
+	assert_vs_ok(b->ops->obj_write(b, &c, VS_OBJ_TREE, vc, sizeof(vc)));
+	assert_int_equal(b->ops->obj_base(b, &c, &base), 1);
+	struct vs_oid none = oid_of(99);
+	assert_vs_err(VS_ENOENT, b->ops->obj_base(b, &none, &base));
+}
+
+static void test_chains_stop_at_six_deltas_and_every_version_reads_back(void **state)
+{
+	struct vs_backend *b = ((struct fixture *)*state)->b;
+	static unsigned char v[30][1041];
+	struct vs_oid ids[30];
+	size_t whole = 0;
+
+	for (uint32_t i = 0; i < 30; i++) {
+		ids[i] = oid_of(100 + i);
+		content(v[i], sizeof(v[i]), i * 29, i);
+		if (!i)
+			assert_vs_ok(b->ops->obj_write(b, &ids[i], VS_OBJ_TREE, v[i], sizeof(v[i])));
+		else
+			assert_vs_ok(b->ops->obj_write_based(b, &ids[i], VS_OBJ_TREE, v[i],
+							     sizeof(v[i]), &ids[i - 1]));
+	}
+	for (size_t i = 0; i < 30; i++) {
+		size_t n = chain_length(b, &ids[i]);
+		assert_true(n <= CHAIN_MAX);
+		assert_int_equal(n, i % (CHAIN_MAX + 1)); /* whole every seventh version */
+		whole += !n;
+		assert_reads(b, &ids[i], v[i], sizeof(v[i]));
+	}
+	assert_int_equal(whole, 5);
+}
+
+static void test_nothing_is_a_delta_when_it_would_not_pay_or_has_no_fit_base(void **state)
+{
+	struct vs_backend *b = ((struct fixture *)*state)->b;
+	struct vs_oid a = oid_of(1), blob = oid_of(2), base, id;
+	unsigned char va[600], other[600], small[40];
+
+	content(va, sizeof(va), 0, 1);
+	for (size_t i = 0; i < sizeof(other); i++)
+		other[i] = (unsigned char)(i * 31 + 5);
+	memcpy(small, va, sizeof(small));
+	small[20] ^= 1;
+	assert_vs_ok(b->ops->obj_write(b, &a, VS_OBJ_TREE, va, sizeof(va)));
+	assert_vs_ok(b->ops->obj_write(b, &blob, VS_OBJ_BLOB, va, sizeof(va)));
+
+	id = oid_of(10); /* little in common: whole */
+	assert_vs_ok(b->ops->obj_write_based(b, &id, VS_OBJ_TREE, other, sizeof(other), &a));
+	assert_int_equal(b->ops->obj_base(b, &id, &base), 0);
+	assert_reads(b, &id, other, sizeof(other));
+	id = oid_of(11); /* a base of another type */
+	va[300] ^= 0xff;
+	assert_vs_ok(b->ops->obj_write_based(b, &id, VS_OBJ_TREE, va, sizeof(va), &blob));
+	assert_int_equal(b->ops->obj_base(b, &id, &base), 0);
+	id = oid_of(12); /* a base never stored */
+	struct vs_oid missing = oid_of(13);
+	assert_vs_ok(b->ops->obj_write_based(b, &id, VS_OBJ_TREE, va, sizeof(va), &missing));
+	assert_int_equal(b->ops->obj_base(b, &id, &base), 0);
+	assert_reads(b, &id, va, sizeof(va));
+	id = oid_of(14); /* too small to gain */
+	assert_vs_ok(b->ops->obj_write_based(b, &id, VS_OBJ_TREE, small, sizeof(small), &a));
+	assert_int_equal(b->ops->obj_base(b, &id, &base), 0);
+	assert_reads(b, &id, small, sizeof(small));
+}
+
+static void test_a_delta_whose_base_is_gone_reads_as_ecorrupt(void **state)
+{
+	struct vs_backend *b = ((struct fixture *)*state)->b;
+	struct vs_oid a = oid_of(1), c = oid_of(2);
+	unsigned char va[800], vc[800];
+	struct vs_buf out = VS_BUF_INIT;
+	char hex[VS_OID_MAXHEXSZ + 1];
+	enum vs_otype t;
+
+	content(va, sizeof(va), 100, 1);
+	content(vc, sizeof(vc), 100, 2);
+	assert_vs_ok(b->ops->obj_write(b, &a, VS_OBJ_TREE, va, sizeof(va)));
+	assert_vs_ok(b->ops->obj_write_based(b, &c, VS_OBJ_TREE, vc, sizeof(vc), &a));
+	assert_vs_ok(b->ops->obj_delete(b, &a));
+	assert_vs_err(VS_ECORRUPT, b->ops->obj_read(b, &c, &t, &out));
+	assert_non_null(strstr(vs_error_last()->message, vs_oid_tostr(hex, &c)));
+	assert_non_null(strstr(vs_error_last()->message, "base of a delta is missing"));
+	vs_buf_release(&out);
+}
+
+/*
+ * In one batch (a daemon's loop turn) each version's base is in the log's
+ * tail, still in memory; records of 5 000 bytes straddle chunks.
+ */
+static void test_deltas_within_one_batch_and_across_chunks_read_back(void **state)
+{
+	struct vs_backend *b = ((struct fixture *)*state)->b;
+	static unsigned char v[12][5000];
+	struct vs_oid ids[12], base;
+	struct vs_buf out = VS_BUF_INIT;
+	enum vs_otype t;
+
+	assert_vs_ok(b->ops->batch_begin(b));
+	for (uint32_t i = 0; i < 12; i++) {
+		ids[i] = oid_of(200 + i);
+		content(v[i], sizeof(v[i]), (i * 411) % 4900, i);
+		assert_vs_ok(b->ops->obj_write_based(b, &ids[i], VS_OBJ_TREE, v[i], sizeof(v[i]),
+						     i ? &ids[i - 1] : NULL));
+		assert_vs_ok(b->ops->obj_read(b, &ids[i], &t, &out));
+		assert_int_equal(out.size, sizeof(v[i]));
+		assert_memory_equal(out.ptr, v[i], sizeof(v[i]));
+	}
+	assert_vs_ok(b->ops->batch_commit(b));
+	for (size_t i = 0; i < 12; i++) {
+		assert_int_equal(b->ops->obj_base(b, &ids[i], &base), i % (CHAIN_MAX + 1) ? 1 : 0);
+		assert_reads(b, &ids[i], v[i], sizeof(v[i]));
+	}
+	vs_buf_release(&out);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_an_edited_object_is_stored_as_a_delta_and_reads_back_whole),
+		T(test_chains_stop_at_six_deltas_and_every_version_reads_back),
+		T(test_nothing_is_a_delta_when_it_would_not_pay_or_has_no_fit_base),
+		T(test_a_delta_whose_base_is_gone_reads_as_ecorrupt),
+		T(test_deltas_within_one_batch_and_across_chunks_read_back),
+	};
+#undef T
+	return cmocka_run_group_tests_name("lmdb_delta", tests, NULL, NULL);
+}
