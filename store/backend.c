@@ -85,9 +85,9 @@ int vs__backend_check(struct vs_backend *b)
 	if (o->version < 2 || o->version > VS_BACKEND_OPS_VERSION)
 		return vs_error_set(VS_EINVAL, "backend '%s' has ops version %u, expected 2 to %u",
 				    o->name, o->version, VS_BACKEND_OPS_VERSION);
-	if (o->version >= 3 && o->obj_write_based && !o->obj_base)
-		return vs_error_set(VS_EINVAL, "backend '%s' has obj_write_based without obj_base",
-				    o->name);
+	if (o->version >= 3 && o->obj_write_based && (!o->obj_base || !o->obj_store_whole))
+		return vs_error_set(VS_EINVAL, "backend '%s' has obj_write_based without obj_base "
+				    "and obj_store_whole", o->name);
 	if (!o->obj_read || !o->obj_exists || !o->obj_write || !o->batch_begin ||
 	    !o->batch_commit || !o->batch_abort || !o->ref_read || !o->ref_cas ||
 	    !o->ref_delete || !o->ref_list || !o->free)
@@ -125,6 +125,12 @@ int vs__backend_obj_exists(struct vs_backend *b, const struct vs_oid *id)
 	return checked(b, b->ops->obj_exists(b, id), "obj_exists");
 }
 
+/* The version-3 operations, NULL in a version-2 table (which ends before them). */
+static bool has_based(const struct vs_backend *b)
+{
+	return b->ops->version >= 3 && b->ops->obj_write_based;
+}
+
 int vs__backend_obj_write(struct vs_backend *b, const struct vs_oid *id, enum vs_otype type,
 			  const void *data, size_t len)
 {
@@ -136,13 +142,12 @@ int vs__backend_obj_write(struct vs_backend *b, const struct vs_oid *id, enum vs
 	if (b->gc && (err = vs__gc_note_write(b, id, type, data, len)) < 0)
 		return err;
 	b->stats.obj_writes++;
+	/* Nor may what a writer stores then depend on a base the sweep may
+	 * delete: a tree already stored as a delta is stored whole again. */
+	if (type == VS_OBJ_TREE && b->gc && b->gc->cycle && has_based(b))
+		return checked(b, b->ops->obj_store_whole(b, id, type, data, len),
+			       "obj_store_whole");
 	return checked(b, b->ops->obj_write(b, id, type, data, len), "obj_write");
-}
-
-/* The version-3 operations, NULL in a version-2 table (which ends before them). */
-static bool has_based(const struct vs_backend *b)
-{
-	return b->ops->version >= 3 && b->ops->obj_write_based;
 }
 
 int vs__backend_obj_write_based(struct vs_backend *b, const struct vs_oid *id, enum vs_otype type,
@@ -166,6 +171,17 @@ int vs__backend_obj_base(struct vs_backend *b, const struct vs_oid *id, struct v
 	if (!has_based(b))
 		return 0;
 	return checked(b, b->ops->obj_base(b, id, base), "obj_base");
+}
+
+int vs__backend_obj_store_whole(struct vs_backend *b, const struct vs_oid *id,
+				enum vs_otype type, const void *data, size_t len)
+{
+	if (!has_based(b))
+		return vs__backend_obj_write(b, id, type, data, len);
+	if (b->readonly)
+		return readonly(b);
+	b->stats.obj_writes++;
+	return checked(b, b->ops->obj_store_whole(b, id, type, data, len), "obj_store_whole");
 }
 
 int vs__backend_obj_foreach(struct vs_backend *b, vs_oid_fn *cb, void *payload)

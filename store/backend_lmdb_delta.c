@@ -28,9 +28,10 @@
  * dropped, another process may have collected it).
  *
  * The base is named by id, not offset, so compaction moves records freely.
- * Garbage collection keeps the base of every object it keeps (obj_base), and
+ * Garbage collection stores whole (obj_store_whole, backend_lmdb_gc.c) what
+ * it keeps as a delta from a base it drops, before it deletes anything, and
  * the core gives no base while a collection runs (see backend.c), so a base
- * is never swept from under a delta.
+ * is never swept from under a live delta.
  */
 #include "backend_lmdb_int.h"
 

@@ -82,6 +82,7 @@ struct lmdb_op {
 	struct vs_oid id;       /* OP_OBJ: the object; OP_CAS: the target; OP_IDMAP: the key */
 	struct vs_oid expected; /* OP_CAS, OP_DEL; type 0 when none */
 	struct vs_oid base;     /* OP_OBJ: what it may be stored as a difference from, or type 0 */
+	bool whole;             /* OP_OBJ: replace a delta stored under id (obj_store_whole) */
 	const char *name;       /* ref name or setting */
 	const void *data;       /* object content, setting value; OP_IDMAP: the raw id mapped to */
 	size_t len;             /* bytes at data; OP_DROP: most chunks to delete */
@@ -212,6 +213,9 @@ void vs__lmdb_filter_free(struct lmdb_env *e);
 /* backend_lmdb_gc.c: deleting, listing and compaction (the "free" database). */
 int vs__lmdb_apply_odel(struct lmdb_backend *l, const struct lmdb_op *op);
 int vs__lmdb_apply_move(struct lmdb_backend *l, const struct lmdb_op *op);
+/* OP_OBJ with op->whole, op->id stored: replace its record by op->data whole
+ * if it is a delta (1), else leave it (0). */
+int vs__lmdb_apply_whole(struct lmdb_backend *l, const struct lmdb_op *op);
 int vs__lmdb_apply_drop(struct lmdb_backend *l, const struct lmdb_op *op);
 int vs__lmdb_obj_delete(struct vs_backend *b, const struct vs_oid *id);
 int vs__lmdb_obj_list(struct vs_backend *b, const struct vs_oid *after, struct vs_oid *out,

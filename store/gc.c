@@ -62,7 +62,11 @@ struct gray {
 	struct vs_oid id;
 	enum vs_otype type; /* what the referrer says it is */
 	bool noted;         /* shaded by the barrier: a batch that failed may not have stored it */
-	bool base_only;     /* kept as a delta's base: only its own base is followed */
+};
+
+/* A kept tree stored as a delta from a base nothing else keeps. */
+struct flat {
+	struct vs_oid id, base;
 };
 
 struct vs_gc {
@@ -86,10 +90,11 @@ struct vs_gc {
 	size_t nbnd, cbnd;
 
 	struct vs_idset marked; /* mark: grey or black */
-	struct vs_idset bases;  /* unmarked objects kept as bases of stored deltas */
 	struct gray *gray;
 	size_t ngray, cgray;
 	struct vs_buf raw;
+	struct flat *flat; /* to store whole before anything is deleted */
+	size_t nflat, cflat, fpos;
 
 	struct vs_oid *cand; /* sweep: unmarked objects to delete */
 	size_t ncand, ccand, cpos;
@@ -139,35 +144,26 @@ static int gray_push(struct vs_gc *gc, const struct vs_oid *id, enum vs_otype ty
 		return err < 0 ? err : 0; /* known already, or a value: nothing below it */
 	if ((err = room((void **)&gc->gray, &gc->cgray, gc->ngray, sizeof(*gc->gray))) < 0)
 		return err;
-	gc->gray[gc->ngray++] = (struct gray){ *id, type, noted, false };
+	gc->gray[gc->ngray++] = (struct gray){ *id, type, noted };
 	return 0;
 }
 
-static bool is_kept(const struct vs_gc *gc, const struct vs_oid *id)
-{
-	return vs__idset_has(&gc->marked, id) || vs__idset_has(&gc->bases, id);
-}
-
 /*
- * Keep what stored tree @id is a delta from (backend_lmdb_delta.c), however
- * it is reached: the base's own base is followed when its grey entry is
- * traced, what it refers to is not (old versions of subtrees stay garbage).
+ * Kept tree @id may be stored as a delta (backend_lmdb_delta.c): if its base
+ * is not kept too, note it, to be stored whole before the sweep deletes
+ * anything (keeping the base instead would keep old versions of nodes
+ * beyond the window, and their bases, for as long as the delta lives).
  */
-static int keep_base(struct vs_gc *gc, const struct vs_oid *id, bool noted)
+static int note_base(struct vs_gc *gc, const struct vs_oid *id)
 {
 	struct vs_oid base;
 	int err = vs__backend_obj_base(gc->repo->backend, id, &base);
 
-	if (err == VS_ENOENT && noted) {
-		vs_error_clear(); /* never stored: nothing to keep */
-		return 0;
-	}
-	if (err <= 0 || is_kept(gc, &base))
+	if (err <= 0 || vs__idset_has(&gc->marked, &base))
 		return err < 0 ? err : 0;
-	if ((err = vs__idset_add(&gc->bases, &base)) < 0 ||
-	    (err = room((void **)&gc->gray, &gc->cgray, gc->ngray, sizeof(*gc->gray))) < 0)
+	if ((err = room((void **)&gc->flat, &gc->cflat, gc->nflat, sizeof(*gc->flat))) < 0)
 		return err;
-	gc->gray[gc->ngray++] = (struct gray){ base, VS_OBJ_TREE, false, true };
+	gc->flat[gc->nflat++] = (struct flat){ *id, base };
 	return 0;
 }
 
@@ -316,8 +312,6 @@ static int trace_one(struct vs_gc *gc)
 	char hex[VS_OID_MAXHEXSZ + 1];
 	int err;
 
-	if (g.base_only)
-		return keep_base(gc, &g.id, g.noted);
 	if ((err = vs__backend_obj_read(gc->repo->backend, &g.id, &type, &gc->raw)) < 0) {
 		if (err != VS_ENOENT)
 			return err;
@@ -335,7 +329,7 @@ static int trace_one(struct vs_gc *gc)
 	}
 	if ((err = f->obj_refs(f, type, gc->raw.ptr, gc->raw.size, trace_ref, &t)) < 0)
 		return err;
-	return type == VS_OBJ_TREE ? keep_base(gc, &g.id, g.noted) : 0;
+	return type == VS_OBJ_TREE ? note_base(gc, &g.id) : 0;
 }
 
 /* Trace until the grey stack is empty (1) or the budget is spent (0). */
@@ -358,7 +352,7 @@ static int collect(void *payload, const struct vs_oid *id)
 	struct vs_gc *gc = payload;
 	int err;
 
-	if (id->type != gc->marked.type || is_kept(gc, id) || in_s1(gc, id))
+	if (id->type != gc->marked.type || vs__idset_has(&gc->marked, id) || in_s1(gc, id))
 		return 0; /* live, deferred to finish, or of no format we know */
 	if ((err = room((void **)&gc->cand, &gc->ccand, gc->ncand, sizeof(*gc->cand))) < 0)
 		return err;
@@ -460,7 +454,7 @@ static int delete_batch(struct vs_gc *gc, const struct vs_oid *ids, size_t n, si
 	if (bnd)
 		err = vs__shallow_set(gc->repo, bnd, nbnd);
 	for (; *done < n && err >= 0 && budget_left(gc); (*done)++, spend(gc, 1))
-		if (!is_kept(gc, &ids[*done]))
+		if (!vs__idset_has(&gc->marked, &ids[*done]))
 			err = sweep_one(gc, &ids[*done]);
 	if (err < 0) {
 		vs__backend_batch_abort(b);
@@ -469,13 +463,46 @@ static int delete_batch(struct vs_gc *gc, const struct vs_oid *ids, size_t n, si
 	return vs__backend_batch_commit(b);
 }
 
+/*
+ * Store whole the kept deltas whose bases are not kept (1 when none is
+ * left, 0 when the budget ran out first), in one batch. A base marked
+ * since needs nothing.
+ */
+static int flatten(struct vs_gc *gc)
+{
+	struct vs_backend *b = gc->repo->backend;
+	enum vs_otype type;
+	int err;
+
+	if (gc->fpos == gc->nflat)
+		return 1;
+	if ((err = vs__backend_batch_begin(b)) < 0)
+		return err;
+	for (; gc->fpos < gc->nflat && budget_left(gc); gc->fpos++, spend(gc, 1)) {
+		const struct flat *x = &gc->flat[gc->fpos];
+		if (vs__idset_has(&gc->marked, &x->base))
+			continue;
+		if ((err = vs__backend_obj_read(b, &x->id, &type, &gc->raw)) < 0 ||
+		    (err = vs__backend_obj_store_whole(b, &x->id, type, gc->raw.ptr,
+						       gc->raw.size)) < 0) {
+			vs__backend_batch_abort(b);
+			return err;
+		}
+		gc->stats.records_moved++;
+	}
+	if ((err = vs__backend_batch_commit(b)) < 0)
+		return err;
+	return gc->fpos == gc->nflat;
+}
+
 static int sweep_step(struct vs_gc *gc)
 {
 	size_t done;
 	int err;
 
-	if ((err = drain(gc)) <= 0 || !budget_left(gc))
-		return err < 0 ? err : 0; /* nothing may go while anything is grey */
+	/* Nothing may go while anything is grey, or a kept delta's base is needed. */
+	if ((err = drain(gc)) <= 0 || (err = flatten(gc)) <= 0 || !budget_left(gc))
+		return err < 0 ? err : 0;
 	if (gc->cpos == gc->ncand) {
 		if (gc->listed) {
 			gc->phase = PH_FINISH;
@@ -497,7 +524,7 @@ static int finish(struct vs_gc *gc)
 	size_t ngone = 0, nkeep = 0, done;
 	int err;
 
-	if ((err = drain(gc)) <= 0)
+	if ((err = drain(gc)) <= 0 || (err = flatten(gc)) <= 0)
 		return err;
 	if (gc->nbnd && (!(gone = vs__malloc(gc->nbnd * sizeof(*gone))) ||
 			 !(keep = vs__malloc(gc->nbnd * sizeof(*keep))))) {
@@ -521,7 +548,6 @@ static int finish(struct vs_gc *gc)
 	if (gc->state)
 		gc->state->cycle = NULL; /* nothing more is deleted: the barrier ends */
 	vs__idset_release(&gc->marked);
-	vs__idset_release(&gc->bases);
 	vs__idset_release(&gc->deleted);
 out:
 	vs_free(gone);
@@ -587,10 +613,10 @@ static void cycle_release(struct vs_gc *gc)
 {
 	walk_release(gc);
 	vs__idset_release(&gc->marked);
-	vs__idset_release(&gc->bases);
 	vs__idset_release(&gc->deleted);
 	vs_free(gc->bnd);
 	vs_free(gc->gray);
+	vs_free(gc->flat);
 	vs_free(gc->cand);
 	vs_buf_release(&gc->raw);
 	gc->bnd = NULL;
@@ -754,7 +780,6 @@ int vs_gc_new(struct vs_gc **out, struct vs_repo *repo, const struct vs_gc_polic
 	vs__idset_init(&gc->kept, t);
 	vs__idset_init(&gc->dropped, t);
 	vs__idset_init(&gc->marked, t);
-	vs__idset_init(&gc->bases, t);
 	vs__idset_init(&gc->deleted, t);
 	gc->state->cycle = gc; /* from now on, every write is noted */
 	if ((err = cycle_init(gc)) < 0) {
@@ -805,6 +830,10 @@ static int note_ref(void *payload, const struct vs_oid *id, enum vs_otype type)
 
 	if (n->shade)
 		return gray_push(n->gc, id, type, true);
+	if (type == VS_OBJ_TREE && !vs__idset_has(&n->gc->marked, id) && base_swept(n->gc, id))
+		return vs_error_set(VS_ENOENT, "object %s is stored as a difference from an object "
+				    "the garbage collection in progress removed (it was read from "
+				    "history the collection drops)", vs_oid_tostr(hex, id));
 	if (!vs__idset_has(&n->gc->deleted, id))
 		return 0;
 	/* Swept by this cycle, unless a write of this batch brought it back. */
@@ -835,11 +864,6 @@ int vs__gc_note_write(struct vs_backend *b, const struct vs_oid *id, enum vs_oty
 		n.shade = true;
 		err = f->obj_refs(f, type, data, len, note_ref, &n);
 	}
-	/* Stored already (as a delta, before the cycle), the write changes
-	 * nothing: its base must stay. Traced later, as grey. */
-	if (err >= 0 && type == VS_OBJ_TREE &&
-	    (err = room((void **)&gc->gray, &gc->cgray, gc->ngray, sizeof(*gc->gray))) >= 0)
-		gc->gray[gc->ngray++] = (struct gray){ *id, type, true, true };
 	/* A mark half made would let a later write skip the rest: stop the cycle. */
 	return err < 0 ? fail(gc, err) : 0;
 }

@@ -65,6 +65,9 @@ int vs__backend_obj_write_based(struct vs_backend *b, const struct vs_oid *id, e
 				const void *data, size_t len, const struct vs_oid *base);
 /* 1 with the base stored object @id depends on, 0 when stored whole. */
 int vs__backend_obj_base(struct vs_backend *b, const struct vs_oid *id, struct vs_oid *base);
+/* obj_write, replacing a delta stored under @id by @data whole. */
+int vs__backend_obj_store_whole(struct vs_backend *b, const struct vs_oid *id,
+				enum vs_otype type, const void *data, size_t len);
 int vs__backend_obj_foreach(struct vs_backend *b, vs_oid_fn *cb, void *payload);
 int vs__backend_obj_delete(struct vs_backend *b, const struct vs_oid *id);
 int vs__backend_obj_list(struct vs_backend *b, const struct vs_oid *after, struct vs_oid *out,

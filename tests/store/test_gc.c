@@ -290,6 +290,55 @@ static void test_lmdb_size_levels_off_under_a_stream_of_commits(void **state)
 	vs_repo_close(repo);
 }
 
+/*
+ * LMDB keeps rewritten tree nodes as deltas from their previous versions.
+ * After a collection the oldest kept version of a node whose base was
+ * dropped is stored whole: the store holds exactly what is reachable, no
+ * dropped version kept as a base, and every delta left has its base.
+ */
+static int base_present(void *payload, const struct vs_oid *id)
+{
+	struct vs_backend *b = payload;
+	struct vs_oid base;
+	int rc = b->ops->obj_base(b, id, &base);
+	assert_true(rc == 0 || rc == 1);
+	if (rc == 1)
+		assert_int_equal(b->ops->obj_exists(b, &base), 1);
+	return 0;
+}
+
+static void test_kept_deltas_are_stored_whole_when_their_bases_are_dropped(void **state)
+{
+	struct fixture *f = *state;
+	struct vs_repo *repo = open_as(f, "lmdb", "s", "vs");
+	struct vs_backend *b = vs_repo_backend(repo);
+	struct vs_gc_policy p = keep_last(10);
+	static struct vs_oid ids[80];
+	struct vs_gc_stats st;
+	size_t deltas = 0;
+
+	history(repo, "main", 80, T0, ids);
+	for (size_t i = 1; i < 80; i++) { /* the three directories are deltas mostly */
+		struct vs_commit *c;
+		struct vs_tree *t, *d;
+		struct vs_oid id, base;
+		assert_vs_ok(vs_commit_lookup(&c, repo, &ids[i]));
+		assert_vs_ok(vs_commit_tree(&t, c));
+		assert_vs_ok(vs_tree_subtree(&d, t, i % 3 == 0 ? "dir0" : i % 3 == 1 ? "dir1" : "dir2"));
+		assert_vs_ok(vs_tree_id(&id, d));
+		deltas += b->ops->obj_base(b, &id, &base) == 1;
+		vs_tree_free(d);
+		vs_tree_free(t);
+		vs_commit_free(c);
+	}
+	assert_true(deltas > 40);
+	assert_vs_ok(vs_gc_run(repo, &p, NULL, &st));
+	assert_int_equal(objects(repo), st.objects_marked);
+	assert_vs_ok(b->ops->obj_foreach(b, base_present, b));
+	assert_vs_ok(vs_repo_check(repo, NULL));
+	vs_repo_close(repo);
+}
+
 static void test_bad_arguments_are_refused(void **state)
 {
 	struct fixture *f = *state;
@@ -519,6 +568,7 @@ int main(void)
 		T(test_a_branch_at_an_old_commit_keeps_its_history_on_git),
 		T(test_git_log_agrees_with_vs_log_across_a_merge),
 		T(test_lmdb_size_levels_off_under_a_stream_of_commits),
+		T(test_kept_deltas_are_stored_whole_when_their_bases_are_dropped),
 		T(test_bad_arguments_are_refused),
 		T(test_a_copy_of_cut_history_keeps_the_boundary),
 		T(test_a_push_of_cut_history_is_refused_naming_the_boundary),

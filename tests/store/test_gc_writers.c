@@ -264,10 +264,10 @@ static struct vs_oid dir_id(struct vs_repo *repo, const struct vs_oid *commit, c
 /*
  * LMDB stores an edited tree node as a delta from its previous version. A
  * writer that builds, during a collection, a node equal to one stored as a
- * delta in dropped history writes nothing new: the barrier marks the node,
- * and its base (dropped history too) must stay with it.
+ * delta in dropped history would write nothing new, and the node would keep
+ * needing its base, dropped history too: it is stored whole again.
  */
-static void test_a_delta_written_again_during_the_collection_keeps_its_base(void **state)
+static void test_a_delta_written_again_during_the_collection_is_stored_whole(void **state)
 {
 	struct fixture *f = *state;
 	struct vs_repo *repo = open_as(f, "lmdb", "s", "vs");
@@ -316,6 +316,7 @@ static void test_a_delta_written_again_during_the_collection_keeps_its_base(void
 	vs_tree_free(n);
 	struct vs_oid d_again = dir_id(repo, &id, "d");
 	assert_true(vs_oid_equal(&d_again, &d_b));
+	assert_int_equal(b->ops->obj_base(b, &d_b, &base), 0);
 	while (vs_gc_step(gc, &st) == 1)
 		;
 	vs_gc_free(gc);
@@ -325,6 +326,71 @@ static void test_a_delta_written_again_during_the_collection_keeps_its_base(void
 	assert_int_equal(v.size, 1);
 	assert_memory_equal(v.ptr, "b", 1);
 	vs_buf_release(&v);
+	vs_repo_close(repo);
+}
+
+/*
+ * A tree from dropped history held in memory, whose node is a delta from a
+ * base the sweep already deleted: committing a tree that refers to the node
+ * fails with VS_ENOENT instead of leaving an unreadable node.
+ */
+static void test_a_delta_from_swept_history_is_refused_during_the_collection(void **state)
+{
+	struct fixture *f = *state;
+	struct vs_repo *repo = open_as(f, "lmdb", "s", "vs");
+	struct vs_backend *b = vs_repo_backend(repo);
+	struct vs_gc_opts go = { .version = VS_GC_OPTS_VERSION, .step_objects = 1 };
+	struct vs_gc_policy p = keep_last(1);
+	struct vs_signature sig = vst_sig(T0 + 90000);
+	struct vs_commit_opts o = { .author = &sig, .message = "from the past\n" };
+	struct vs_oid prev, cur, base, c_x = { 0 }, head, id;
+	struct vs_tree *t, *n, *past = NULL;
+	struct vs_commit *c;
+	struct vs_gc_stats st;
+	struct vs_gc *gc;
+	char key[32], val[32];
+
+	for (int i = 0; i < 8; i++) {
+		snprintf(key, sizeof(key), "d/key%d", i);
+		c_x = commit_kv(repo, "main", key, "a", T0 + i);
+	}
+	prev = dir_id(repo, &c_x, "d");
+	/* A version whose base the sweep meets first (it goes in id order). */
+	for (int i = 0; i < 64; i++) {
+		snprintf(val, sizeof(val), "v%d", i);
+		c_x = commit_kv(repo, "main", "d/key0", val, T0 + 100 + i);
+		cur = dir_id(repo, &c_x, "d");
+		if (b->ops->obj_base(b, &cur, &base) == 1 && vs_oid_equal(&base, &prev) &&
+		    vs_oid_cmp(&prev, &cur) < 0)
+			break;
+		prev = cur;
+	}
+	assert_true(vs_oid_cmp(&prev, &cur) < 0);
+	assert_vs_ok(vs_commit_lookup(&c, repo, &c_x));
+	assert_vs_ok(vs_commit_tree(&past, c));
+	vs_commit_free(c);
+	assert_vs_ok(vs_tree_subtree(&t, past, "d")); /* loads the node */
+	vs_tree_free(t);
+
+	assert_vs_ok(vs_branch_head(&head, repo, "main"));
+	assert_vs_ok(vs_tree_remove(&n, past, "d"));
+	assert_vs_ok(vs_branch_commit(&id, repo, "main", &head, n, &o));
+	vs_tree_free(n);
+	assert_vs_ok(vs_gc_new(&gc, repo, &p, &go));
+	while (b->ops->obj_exists(b, &prev) == 1)
+		assert_int_equal(vs_gc_step(gc, &st), 1);
+	assert_int_equal(b->ops->obj_exists(b, &cur), 1);
+
+	assert_vs_ok(vs_tree_set(&n, past, "top", "level", 5));
+	assert_vs_err(VS_ENOENT, vs_branch_commit(&id, repo, "past", NULL, n, &o));
+	assert_non_null(strstr(vs_error_last()->message, "difference"));
+	vs_tree_free(n);
+	vs_tree_free(past);
+	while (vs_gc_step(gc, &st) == 1)
+		;
+	vs_gc_free(gc);
+	assert_vs_err(VS_ENOENT, vs_branch_head(&id, repo, "past"));
+	assert_vs_ok(vs_repo_check(repo, NULL));
 	vs_repo_close(repo);
 }
 
@@ -339,7 +405,8 @@ int main(void)
 		T(test_a_collection_killed_at_any_step_leaves_a_sound_store_on_lmdb),
 		T(test_a_collection_killed_at_any_step_leaves_a_sound_store_on_git),
 		T(test_a_tree_from_swept_history_is_refused_during_the_collection),
-		T(test_a_delta_written_again_during_the_collection_keeps_its_base),
+		T(test_a_delta_written_again_during_the_collection_is_stored_whole),
+		T(test_a_delta_from_swept_history_is_refused_during_the_collection),
 	};
 #undef T
 	return cmocka_run_group_tests_name("gc_writers", tests, NULL, NULL);

@@ -64,7 +64,8 @@ struct vs_gc_stats {
 	uint64_t bytes_freed;       /**< storage given back, as the backend measures it: LMDB
 					 log bytes released by compaction; mem and git count
 					 bytes_swept (git's compressed files are smaller) */
-	size_t records_moved;       /**< live records compaction rewrote (LMDB) */
+	size_t records_moved;       /**< live records rewritten (LMDB: moved by compaction,
+					 or stored whole for their base to go) */
 	size_t steps;               /**< vs_gc_step() calls that did work */
 };
 

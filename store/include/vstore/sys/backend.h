@@ -141,11 +141,18 @@ struct vs_backend_ops {
 			       const void *data, size_t len, const struct vs_oid *base);
 	/**
 	 * 1 with the base whose content stored object @p id is kept as a
-	 * difference from, 0 when it is stored whole (optional; a backend with
-	 * obj_write_based must have it: garbage collection keeps the bases of
-	 * what it keeps). VS_ENOENT if @p id is absent.
+	 * difference from, 0 when it is stored whole (optional; required with
+	 * obj_write_based). VS_ENOENT if @p id is absent.
 	 */
 	int (*obj_base)(struct vs_backend *b, const struct vs_oid *id, struct vs_oid *base);
+	/**
+	 * obj_write, where an object stored as a difference from a base is
+	 * replaced by @p data whole, so that the base may be deleted (optional;
+	 * required with obj_write_based). Garbage collection stores so what it
+	 * keeps but not its base, and what writers store while it runs.
+	 */
+	int (*obj_store_whole)(struct vs_backend *b, const struct vs_oid *id, enum vs_otype type,
+			       const void *data, size_t len);
 };
 
 /** Operation counters kept by the core's dispatch (for benchmarks and tests). */
