@@ -85,9 +85,9 @@ int vs__backend_check(struct vs_backend *b)
 	if (o->version < 2 || o->version > VS_BACKEND_OPS_VERSION)
 		return vs_error_set(VS_EINVAL, "backend '%s' has ops version %u, expected 2 to %u",
 				    o->name, o->version, VS_BACKEND_OPS_VERSION);
-	if (o->version >= 3 && o->obj_write_based && (!o->obj_base || !o->obj_store_whole))
-		return vs_error_set(VS_EINVAL, "backend '%s' has obj_write_based without obj_base "
-				    "and obj_store_whole", o->name);
+	if (o->version >= 3 && o->obj_write_based && !o->obj_base)
+		return vs_error_set(VS_EINVAL, "backend '%s' has obj_write_based without obj_base",
+				    o->name);
 	if (!o->obj_read || !o->obj_exists || !o->obj_write || !o->batch_begin ||
 	    !o->batch_commit || !o->batch_abort || !o->ref_read || !o->ref_cas ||
 	    !o->ref_delete || !o->ref_list || !o->free)
@@ -143,10 +143,10 @@ int vs__backend_obj_write(struct vs_backend *b, const struct vs_oid *id, enum vs
 		return err;
 	b->stats.obj_writes++;
 	/* Nor may what a writer stores then depend on a base the sweep may
-	 * delete: a tree already stored as a delta is stored whole again. */
+	 * delete: a tree already stored as a delta is stored again, whole. */
 	if (type == VS_OBJ_TREE && b->gc && b->gc->cycle && has_based(b))
-		return checked(b, b->ops->obj_store_whole(b, id, type, data, len),
-			       "obj_store_whole");
+		return checked(b, b->ops->obj_write_based(b, id, type, data, len, NULL),
+			       "obj_write_based");
 	return checked(b, b->ops->obj_write(b, id, type, data, len), "obj_write");
 }
 
@@ -155,12 +155,15 @@ int vs__backend_obj_write_based(struct vs_backend *b, const struct vs_oid *id, e
 {
 	int err;
 
-	/* A collection's barrier notes what an object refers to, not the base
-	 * of its storage: no new bases while one runs. */
-	if (!base || !base->type || !has_based(b) || (b->gc && b->gc->cycle))
+	/* While a collection runs, only a base it keeps: what it sweeps must
+	 * leave no delta behind. */
+	if (!base || !base->type || !has_based(b) ||
+	    (b->gc && b->gc->cycle && !vs__gc_keeps(b, base)))
 		return vs__backend_obj_write(b, id, type, data, len);
 	if (b->readonly)
 		return readonly(b);
+	if (b->gc && (err = vs__gc_note_write(b, id, type, data, len)) < 0)
+		return err;
 	b->stats.obj_writes++;
 	err = b->ops->obj_write_based(b, id, type, data, len, base);
 	return checked(b, err, "obj_write_based");
@@ -181,7 +184,8 @@ int vs__backend_obj_store_whole(struct vs_backend *b, const struct vs_oid *id,
 	if (b->readonly)
 		return readonly(b);
 	b->stats.obj_writes++;
-	return checked(b, b->ops->obj_store_whole(b, id, type, data, len), "obj_store_whole");
+	return checked(b, b->ops->obj_write_based(b, id, type, data, len, NULL),
+		       "obj_write_based");
 }
 
 int vs__backend_obj_foreach(struct vs_backend *b, vs_oid_fn *cb, void *payload)

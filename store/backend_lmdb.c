@@ -87,8 +87,8 @@ static int apply_obj(struct lmdb_backend *l, const struct lmdb_op *op)
 	/* Nearly every object written is new: the filter spares the lookup. */
 	bool fresh = vs__lmdb_filter_absent(l, &op->id);
 	if (!fresh && (err = vs__lmdb_index_find(l, l->wtxn, &op->id, &off)) != 0) {
-		if (err > 0 && op->whole)
-			return vs__lmdb_apply_whole(l, op);
+		if (err > 0 && op->based)
+			return vs__lmdb_apply_rebase(l, op);
 		return err < 0 ? err : 0;
 	}
 	if ((err = vs__lmdb_obj_append(l, op, &off)) < 0)
@@ -317,7 +317,8 @@ static int lmdb_obj_write_based(struct vs_backend *b, const struct vs_oid *id,
 				enum vs_otype type, const void *data, size_t len,
 				const struct vs_oid *base)
 {
-	struct lmdb_op op = { .kind = OP_OBJ, .type = type, .id = *id, .data = data, .len = len };
+	struct lmdb_op op = { .kind = OP_OBJ, .type = type, .id = *id, .data = data, .len = len,
+			      .based = true };
 	VS_CHECK_ARG(vs_oid_size(id->type) && type >= VS_OBJ_COMMIT && type <= VS_OBJ_TAG);
 	if (base)
 		op.base = *base;
@@ -327,14 +328,7 @@ static int lmdb_obj_write_based(struct vs_backend *b, const struct vs_oid *id,
 static int lmdb_obj_write(struct vs_backend *b, const struct vs_oid *id, enum vs_otype type,
 			  const void *data, size_t len)
 {
-	return lmdb_obj_write_based(b, id, type, data, len, NULL);
-}
-
-static int lmdb_obj_store_whole(struct vs_backend *b, const struct vs_oid *id,
-				enum vs_otype type, const void *data, size_t len)
-{
-	struct lmdb_op op = { .kind = OP_OBJ, .type = type, .id = *id, .data = data, .len = len,
-			      .whole = true };
+	struct lmdb_op op = { .kind = OP_OBJ, .type = type, .id = *id, .data = data, .len = len };
 	VS_CHECK_ARG(vs_oid_size(id->type) && type >= VS_OBJ_COMMIT && type <= VS_OBJ_TAG);
 	return vs__lmdb_run_write(vs__lmdb_from(b), &op);
 }
@@ -661,7 +655,6 @@ static const struct vs_backend_ops lmdb_ops = {
 	.obj_write = lmdb_obj_write,
 	.obj_write_based = lmdb_obj_write_based,
 	.obj_base = lmdb_obj_base,
-	.obj_store_whole = lmdb_obj_store_whole,
 	.obj_foreach = lmdb_obj_foreach,
 	.obj_list = vs__lmdb_obj_list,
 	.obj_delete = vs__lmdb_obj_delete,

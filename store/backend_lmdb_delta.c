@@ -28,10 +28,12 @@
  * dropped, another process may have collected it).
  *
  * The base is named by id, not offset, so compaction moves records freely.
- * Garbage collection stores whole (obj_store_whole, backend_lmdb_gc.c) what
- * it keeps as a delta from a base it drops, before it deletes anything, and
- * the core gives no base while a collection runs (see backend.c), so a base
- * is never swept from under a live delta.
+ * A based write of an object already stored as a delta from another base
+ * stores it again (vs__lmdb_apply_rebase), from the base given or whole:
+ * garbage collection writes so, with no base, what it keeps while dropping
+ * its base, before it deletes anything, and the core gives only bases the
+ * collection keeps while one runs (see backend.c), so a base is never swept
+ * from under a live delta.
  */
 #include "backend_lmdb_int.h"
 
@@ -271,6 +273,45 @@ int vs__lmdb_obj_append(struct lmdb_backend *l, const struct lmdb_op *op, uint64
 	/* What was given a base will likely be one: the next version's. */
 	if (err >= 0 && based)
 		recent_put(l->e, op, depth);
+	vs_buf_release(&rec);
+	return err;
+}
+
+int vs__lmdb_apply_rebase(struct lmdb_backend *l, const struct lmdb_op *op)
+{
+	unsigned char key = (unsigned char)vs_oid_size(op->id.type), ent[VS_OID_MAXSZ + OFFSZ];
+	MDB_val k = { 1, &key }, v = { key + OFFSZ, ent };
+	struct vs_buf rec = VS_BUF_INIT;
+	unsigned int rtype;
+	struct delta d;
+	uint64_t off, noff;
+	int err, rc;
+
+	/* As for a move: nothing written to the log between lookup and delete. */
+	if ((err = vs__lmdb_tail_flush(l)) < 0)
+		return err;
+	if ((err = vs__lmdb_index_find(l, l->wtxn, &op->id, &off)) <= 0)
+		return err;
+	if ((err = vs__lmdb_rec_read(l, l->wtxn, &op->id, off, &rtype, &rec)) < 0 ||
+	    !(rtype & REC_DELTA))
+		goto out;
+	if ((err = delta_parse(&d, l, &op->id, (const unsigned char *)rec.ptr, rec.size)) < 0 ||
+	    vs_oid_equal(&d.base, &op->base))
+		goto out;
+	if ((rc = mdb_cursor_del(l->wcur, 0))) {
+		err = vs__lmdb_err(rc, "replace index entry", l->e->path);
+		goto out;
+	}
+	if ((err = vs__lmdb_obj_append(l, op, &noff)) < 0)
+		goto out;
+	vs__lmdb_index_entry(ent, &op->id, noff);
+	if ((rc = mdb_put(l->wtxn, l->e->index, &k, &v, 0))) {
+		err = vs__lmdb_err(rc, "replace index entry", l->e->path);
+		goto out;
+	}
+	if ((err = vs__lmdb_count_dead(l, off, rec.size)) == 0)
+		err = 1;
+out:
 	vs_buf_release(&rec);
 	return err;
 }

@@ -115,39 +115,9 @@ out:
 	return err;
 }
 
-int vs__lmdb_apply_whole(struct lmdb_backend *l, const struct lmdb_op *op)
+int vs__lmdb_count_dead(struct lmdb_backend *l, uint64_t off, size_t len)
 {
-	unsigned char key = (unsigned char)vs_oid_size(op->id.type), ent[VS_OID_MAXSZ + OFFSZ];
-	MDB_val k = { 1, &key }, v = { key + OFFSZ, ent };
-	struct vs_buf rec = VS_BUF_INIT;
-	unsigned int rtype;
-	uint64_t off, noff;
-	int err, rc;
-
-	/* As for a move: nothing written to the log between lookup and delete. */
-	if ((err = vs__lmdb_tail_flush(l)) < 0)
-		return err;
-	if ((err = vs__lmdb_index_find(l, l->wtxn, &op->id, &off)) <= 0)
-		return err;
-	if ((err = vs__lmdb_rec_read(l, l->wtxn, &op->id, off, &rtype, &rec)) < 0 ||
-	    !(rtype & REC_DELTA))
-		goto out;
-	if ((rc = mdb_cursor_del(l->wcur, 0))) {
-		err = vs__lmdb_err(rc, "replace index entry", l->e->path);
-		goto out;
-	}
-	if ((err = vs__lmdb_rec_append(l, op->type, op->data, op->len, &noff)) < 0)
-		goto out;
-	vs__lmdb_index_entry(ent, &op->id, noff);
-	if ((rc = mdb_put(l->wtxn, l->e->index, &k, &v, 0))) {
-		err = vs__lmdb_err(rc, "replace index entry", l->e->path);
-		goto out;
-	}
-	if ((err = tally_add(l, off, rec_size(rec.size))) == 0)
-		err = 1;
-out:
-	vs_buf_release(&rec);
-	return err;
+	return tally_add(l, off, rec_size(len));
 }
 
 /* Delete the free-space tallies of the segments below @limit. */

@@ -82,7 +82,7 @@ struct lmdb_op {
 	struct vs_oid id;       /* OP_OBJ: the object; OP_CAS: the target; OP_IDMAP: the key */
 	struct vs_oid expected; /* OP_CAS, OP_DEL; type 0 when none */
 	struct vs_oid base;     /* OP_OBJ: what it may be stored as a difference from, or type 0 */
-	bool whole;             /* OP_OBJ: replace a delta stored under id (obj_store_whole) */
+	bool based;             /* OP_OBJ: from obj_write_based (a stored delta is redone) */
 	const char *name;       /* ref name or setting */
 	const void *data;       /* object content, setting value; OP_IDMAP: the raw id mapped to */
 	size_t len;             /* bytes at data; OP_DROP: most chunks to delete */
@@ -191,6 +191,9 @@ int vs__lmdb_obj_load(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid 
 /* Append OP_OBJ @op's record: a delta from op->base when that saves at
  * least half the bytes, else the content whole. *off gets its offset. */
 int vs__lmdb_obj_append(struct lmdb_backend *l, const struct lmdb_op *op, uint64_t *off);
+/* OP_OBJ from obj_write_based, op->id stored: if it is a delta from
+ * another base than op->base, store it again (1), else leave it (0). */
+int vs__lmdb_apply_rebase(struct lmdb_backend *l, const struct lmdb_op *op);
 /* 1 with the base of stored object @id, 0 if stored whole, VS_ENOENT if absent. */
 int vs__lmdb_obj_base(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid *id,
 		      struct vs_oid *base);
@@ -213,9 +216,8 @@ void vs__lmdb_filter_free(struct lmdb_env *e);
 /* backend_lmdb_gc.c: deleting, listing and compaction (the "free" database). */
 int vs__lmdb_apply_odel(struct lmdb_backend *l, const struct lmdb_op *op);
 int vs__lmdb_apply_move(struct lmdb_backend *l, const struct lmdb_op *op);
-/* OP_OBJ with op->whole, op->id stored: replace its record by op->data whole
- * if it is a delta (1), else leave it (0). */
-int vs__lmdb_apply_whole(struct lmdb_backend *l, const struct lmdb_op *op);
+/* Count the record of @len content bytes at @off as dead (compaction's tally). */
+int vs__lmdb_count_dead(struct lmdb_backend *l, uint64_t off, size_t len);
 int vs__lmdb_apply_drop(struct lmdb_backend *l, const struct lmdb_op *op);
 int vs__lmdb_obj_delete(struct vs_backend *b, const struct vs_oid *id);
 int vs__lmdb_obj_list(struct vs_backend *b, const struct vs_oid *after, struct vs_oid *out,

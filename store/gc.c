@@ -388,23 +388,30 @@ static int list_more(struct vs_gc *gc)
 	return err;
 }
 
-/* True when @id is a delta with a base (or a base's base…) this cycle
- * deleted: garbage that can no longer be read. */
-static bool base_swept(struct vs_gc *gc, const struct vs_oid *id)
+/*
+ * True when @id is stored as a delta that cannot be read: a base on its chain
+ * is gone (deleted by this collection, or by one killed before it ended).
+ */
+static bool chain_broken(struct vs_gc *gc, const struct vs_oid *id)
 {
 	struct vs_oid at = *id, base;
-	int err = 0;
+	bool broken = false;
 
 	for (int hops = 0; hops < 64; hops++) { /* backends bound their chains far below */
-		if ((err = vs__backend_obj_base(gc->repo->backend, &at, &base)) <= 0)
+		int err = vs__backend_obj_base(gc->repo->backend, &at, &base);
+		if (err <= 0) {
+			broken = err < 0 && hops > 0; /* a base is missing */
 			break;
-		if (vs__idset_has(&gc->deleted, &base))
-			return true;
+		}
+		if (vs__idset_has(&gc->deleted, &base)) {
+			broken = true;
+			break;
+		}
 		at = base;
 	}
-	if (err < 0)
+	if (broken)
 		vs_error_clear();
-	return false;
+	return broken;
 }
 
 /* Delete one unreachable object in the open batch, counting what it was. */
@@ -418,9 +425,12 @@ static int sweep_one(struct vs_gc *gc, const struct vs_oid *id)
 		vs_error_clear();
 		return 0; /* gone already */
 	}
-	if (err == VS_ECORRUPT && base_swept(gc, id)) {
-		vs_error_clear(); /* garbage too: counted, its size unknown */
-		type = VS_OBJ_TREE;
+	if (err == VS_ECORRUPT) {
+		char why[512];
+		snprintf(why, sizeof(why), "%s", vs_error_last()->message);
+		if (!chain_broken(gc, id))
+			return vs_error_set(VS_ECORRUPT, "%s", why);
+		type = VS_OBJ_TREE; /* garbage whose base went first: its size unknown */
 		vs_buf_clear(&gc->raw);
 		err = 0;
 	}
@@ -830,7 +840,7 @@ static int note_ref(void *payload, const struct vs_oid *id, enum vs_otype type)
 
 	if (n->shade)
 		return gray_push(n->gc, id, type, true);
-	if (type == VS_OBJ_TREE && !vs__idset_has(&n->gc->marked, id) && base_swept(n->gc, id))
+	if (type == VS_OBJ_TREE && !vs__idset_has(&n->gc->marked, id) && chain_broken(n->gc, id))
 		return vs_error_set(VS_ENOENT, "object %s is stored as a difference from an object "
 				    "the garbage collection in progress removed (it was read from "
 				    "history the collection drops)", vs_oid_tostr(hex, id));
@@ -866,6 +876,12 @@ int vs__gc_note_write(struct vs_backend *b, const struct vs_oid *id, enum vs_oty
 	}
 	/* A mark half made would let a later write skip the rest: stop the cycle. */
 	return err < 0 ? fail(gc, err) : 0;
+}
+
+bool vs__gc_keeps(struct vs_backend *b, const struct vs_oid *id)
+{
+	struct vs_gc *gc = b->gc ? b->gc->cycle : NULL;
+	return !gc || id->type != gc->marked.type || vs__idset_has(&gc->marked, id);
 }
 
 int vs__gc_note_ref(struct vs_backend *b, const struct vs_oid *target)

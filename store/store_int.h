@@ -60,12 +60,13 @@ int vs__backend_obj_exists(struct vs_backend *b, const struct vs_oid *id);
 int vs__backend_obj_write(struct vs_backend *b, const struct vs_oid *id, enum vs_otype type,
 			  const void *data, size_t len);
 /* obj_write, where the backend may store the object as a difference from
- * @base (NULL or type 0: none); plain obj_write while a collection runs. */
+ * @base (NULL or type 0: none; while a collection runs, only a base it keeps). */
 int vs__backend_obj_write_based(struct vs_backend *b, const struct vs_oid *id, enum vs_otype type,
 				const void *data, size_t len, const struct vs_oid *base);
 /* 1 with the base stored object @id depends on, 0 when stored whole. */
 int vs__backend_obj_base(struct vs_backend *b, const struct vs_oid *id, struct vs_oid *base);
-/* obj_write, replacing a delta stored under @id by @data whole. */
+/* obj_write, replacing a delta stored under @id by @data whole (the
+ * collection, for what it keeps without its base; no barrier). */
 int vs__backend_obj_store_whole(struct vs_backend *b, const struct vs_oid *id,
 				enum vs_otype type, const void *data, size_t len);
 int vs__backend_obj_foreach(struct vs_backend *b, vs_oid_fn *cb, void *payload);

@@ -2,7 +2,8 @@
 /*
  * The LMDB backend's deltas (store/backend_lmdb_delta.c): an object written
  * with a base it was edited from is stored as that base with one stretch
- * replaced, reads back whole, in or out of the batch that wrote it; chains
+ * replaced, reads back whole, in or out of the batch that wrote it, and is
+ * stored again when written with another base or none; chains
  * stop after six deltas; nothing is gained, nothing is stored as a delta; a delta
  * whose base is gone is reported, not misread. Calls go through b->ops.
  */
@@ -98,9 +99,25 @@ static void test_an_edited_object_is_stored_as_a_delta_and_reads_back_whole(void
 	assert_int_equal(b->ops->obj_base(b, &a, &base), 0);
 	assert_reads(b, &a, va, sizeof(va));
 	assert_reads(b, &c, vc, sizeof(vc));
-	/* Written again, whole: still the delta, a no-op as for any object. */
+	/* Written again: a no-op as for any object, with the same base too. */
 	assert_vs_ok(b->ops->obj_write(b, &c, VS_OBJ_TREE, vc, sizeof(vc)));
+	assert_vs_ok(b->ops->obj_write_based(b, &c, VS_OBJ_TREE, vc, sizeof(vc), &a));
 	assert_int_equal(b->ops->obj_base(b, &c, &base), 1);
+	assert_true(vs_oid_equal(&base, &a));
+	/* With another base, or none: stored again, so that a may go. */
+	struct vs_oid e = oid_of(3);
+	unsigned char ve[1041];
+	content(ve, sizeof(ve), 700, 3);
+	assert_vs_ok(b->ops->obj_write(b, &e, VS_OBJ_TREE, ve, sizeof(ve)));
+	assert_vs_ok(b->ops->obj_write_based(b, &c, VS_OBJ_TREE, vc, sizeof(vc), &e));
+	assert_int_equal(b->ops->obj_base(b, &c, &base), 1);
+	assert_true(vs_oid_equal(&base, &e));
+	assert_vs_ok(b->ops->obj_delete(b, &a));
+	assert_reads(b, &c, vc, sizeof(vc));
+	assert_vs_ok(b->ops->obj_write_based(b, &c, VS_OBJ_TREE, vc, sizeof(vc), NULL));
+	assert_int_equal(b->ops->obj_base(b, &c, &base), 0);
+	assert_vs_ok(b->ops->obj_delete(b, &e));
+	assert_reads(b, &c, vc, sizeof(vc));
 	struct vs_oid none = oid_of(99);
 	assert_vs_err(VS_ENOENT, b->ops->obj_base(b, &none, &base));
 }

@@ -131,11 +131,15 @@ struct vs_backend_ops {
 	/* Version 3 (a version-2 table ends above: these are never read there). */
 
 	/**
-	 * obj_write, with a hint: @p base is an object @p data was edited from
-	 * (the previous version of a tree node), which the backend may store
-	 * the object as a difference from (optional; without it, obj_write).
-	 * The core gives hints for trees only, and none while a garbage
-	 * collection runs.
+	 * obj_write for backends that store objects as differences (optional;
+	 * then obj_base is required). @p base (NULL: none) is an object @p data
+	 * was edited from, the previous version of a tree node: if it is stored
+	 * the backend may keep the object as a difference from it. An object
+	 * already stored as a difference from another object is stored again
+	 * (from @p base, or whole), so that its old base may go. The core gives
+	 * bases for trees only, and while a garbage collection runs only bases
+	 * that collection keeps; the collection stores with no base what it
+	 * keeps without its base.
 	 */
 	int (*obj_write_based)(struct vs_backend *b, const struct vs_oid *id, enum vs_otype type,
 			       const void *data, size_t len, const struct vs_oid *base);
@@ -145,14 +149,6 @@ struct vs_backend_ops {
 	 * obj_write_based). VS_ENOENT if @p id is absent.
 	 */
 	int (*obj_base)(struct vs_backend *b, const struct vs_oid *id, struct vs_oid *base);
-	/**
-	 * obj_write, where an object stored as a difference from a base is
-	 * replaced by @p data whole, so that the base may be deleted (optional;
-	 * required with obj_write_based). Garbage collection stores so what it
-	 * keeps but not its base, and what writers store while it runs.
-	 */
-	int (*obj_store_whole)(struct vs_backend *b, const struct vs_oid *id, enum vs_otype type,
-			       const void *data, size_t len);
 };
 
 /** Operation counters kept by the core's dispatch (for benchmarks and tests). */
