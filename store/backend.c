@@ -155,10 +155,10 @@ int vs__backend_obj_write_based(struct vs_backend *b, const struct vs_oid *id, e
 {
 	int err;
 
-	/* While a collection runs, only a base it keeps: what it sweeps must
-	 * leave no delta behind. */
+	/* While a collection runs, only a base it keeps (marked now if need
+	 * be): what it sweeps must leave no delta behind. */
 	if (!base || !base->type || !has_based(b) ||
-	    (b->gc && b->gc->cycle && !vs__gc_keeps(b, base)))
+	    (b->gc && b->gc->cycle && !vs__gc_keep(b, base)))
 		return vs__backend_obj_write(b, id, type, data, len);
 	if (b->readonly)
 		return readonly(b);

@@ -878,10 +878,21 @@ int vs__gc_note_write(struct vs_backend *b, const struct vs_oid *id, enum vs_oty
 	return err < 0 ? fail(gc, err) : 0;
 }
 
-bool vs__gc_keeps(struct vs_backend *b, const struct vs_oid *id)
+bool vs__gc_keep(struct vs_backend *b, const struct vs_oid *id)
 {
 	struct vs_gc *gc = b->gc ? b->gc->cycle : NULL;
-	return !gc || id->type != gc->marked.type || vs__idset_has(&gc->marked, id);
+
+	if (!gc || vs__idset_has(&gc->marked, id))
+		return true;
+	if (id->type != gc->marked.type || vs__idset_has(&gc->deleted, id) ||
+	    chain_broken(gc, id))
+		return false;
+	/* Grey: kept, and what it refers to is traced before the sweep goes on. */
+	if (gray_push(gc, id, VS_OBJ_TREE, true) < 0) {
+		fail(gc, vs__enomem());
+		return false;
+	}
+	return true;
 }
 
 int vs__gc_note_ref(struct vs_backend *b, const struct vs_oid *target)

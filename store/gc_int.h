@@ -17,8 +17,9 @@ struct vs_gc_state {
 	struct vs_gc *cycle;    /* the collection in progress on this handle, or NULL */
 };
 
-/* gc.c: true unless the collection running on @b may delete @id. */
-bool vs__gc_keeps(struct vs_backend *b, const struct vs_oid *id);
+/* gc.c: make the collection running on @b (if any) keep tree @id, marking
+ * it if need be; false when it cannot (deleted or unreadable already). */
+bool vs__gc_keep(struct vs_backend *b, const struct vs_oid *id);
 
 /* gc.c: the backend of @gc's repo is closing under it; it may only be freed. */
 void vs__gc_orphan(struct vs_gc *gc);

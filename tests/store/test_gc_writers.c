@@ -330,6 +330,59 @@ static void test_a_delta_written_again_during_the_collection_is_stored_whole(voi
 }
 
 /*
+ * A writer edits, while a collection runs, a node of a tree from dropped
+ * history: the edit may be stored as a delta from that node only if the
+ * collection keeps it, which it does from then on.
+ */
+static void test_an_edit_of_dropped_history_during_the_collection_keeps_its_base(void **state)
+{
+	struct fixture *f = *state;
+	struct vs_repo *repo = open_as(f, "lmdb", "s", "vs");
+	struct vs_gc_opts go = { .version = VS_GC_OPTS_VERSION, .step_objects = 2 };
+	struct vs_gc_policy p = keep_last(1);
+	struct vs_signature sig = vst_sig(T0 + 90000);
+	struct vs_commit_opts o = { .author = &sig, .message = "edit of the past\n" };
+	struct vs_oid c_old = { 0 }, id;
+	struct vs_tree *old, *t, *n;
+	struct vs_commit *c;
+	struct vs_gc_stats st;
+	struct vs_buf v = VS_BUF_INIT;
+	struct vs_gc *gc;
+	char key[32];
+
+	for (int i = 0; i < 8; i++) {
+		snprintf(key, sizeof(key), "d/key%d", i);
+		c_old = commit_kv(repo, "main", key, "old", T0 + i);
+	}
+	for (int i = 0; i < 8; i++) { /* every version of d above is dropped history now */
+		snprintf(key, sizeof(key), "d/key%d", i);
+		commit_kv(repo, "main", key, "new", T0 + 100 + i);
+	}
+	assert_vs_ok(vs_commit_lookup(&c, repo, &c_old));
+	assert_vs_ok(vs_commit_tree(&old, c));
+	vs_commit_free(c);
+	assert_vs_ok(vs_tree_subtree(&t, old, "d")); /* loads the node */
+	vs_tree_free(t);
+
+	assert_vs_ok(vs_gc_new(&gc, repo, &p, &go));
+	assert_int_equal(vs_gc_step(gc, &st), 1);
+	assert_vs_ok(vs_tree_set(&n, old, "d/key1", "edited", 6));
+	assert_vs_ok(vs_branch_commit(&id, repo, "side", NULL, n, &o));
+	vs_tree_free(n);
+	vs_tree_free(old);
+	while (vs_gc_step(gc, &st) == 1)
+		;
+	vs_gc_free(gc);
+	assert_true(st.objects_swept > 0);
+	assert_vs_ok(vs_repo_check(repo, NULL));
+	assert_vs_ok(vs_read_at(&v, repo, &id, "d/key0"));
+	assert_int_equal(v.size, 3);
+	assert_memory_equal(v.ptr, "old", 3);
+	vs_buf_release(&v);
+	vs_repo_close(repo);
+}
+
+/*
  * A tree from dropped history held in memory, whose node is a delta from a
  * base the sweep already deleted: committing a tree that refers to the node
  * fails with VS_ENOENT instead of leaving an unreadable node.
@@ -407,6 +460,7 @@ int main(void)
 		T(test_a_tree_from_swept_history_is_refused_during_the_collection),
 		T(test_a_delta_written_again_during_the_collection_is_stored_whole),
 		T(test_a_delta_from_swept_history_is_refused_during_the_collection),
+		T(test_an_edit_of_dropped_history_during_the_collection_keeps_its_base),
 	};
 #undef T
 	return cmocka_run_group_tests_name("gc_writers", tests, NULL, NULL);
