@@ -644,6 +644,7 @@ static void lmdb_free(struct vs_backend *b)
 	}
 	batch_clear(l);
 	vs_buf_release(&l->tail);
+	vs__lmdb_delta_free_reads(l);
 	vs_free(l);
 }
 

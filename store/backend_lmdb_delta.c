@@ -25,7 +25,9 @@
  * the write txn's thread, a slot per id hash), so that a node rewritten by
  * every commit costs no read of its chain. The base is still looked up in
  * the index, which alone knows whether it is stored (a batch may have been
- * dropped, another process may have collected it).
+ * dropped, another process may have collected it). Each handle keeps the
+ * same of the trees it read whole, so that reading a node's versions one
+ * after the other (as a collection's marking does) reads each chain once.
  *
  * The base is named by id, not offset, so compaction moves records freely.
  * A based write of an object already stored as a delta from another base
@@ -55,26 +57,35 @@ struct lmdb_recent {
 	struct recent_slot slot[RECENT_SLOTS];
 };
 
-static struct recent_slot *recent_slot(struct lmdb_env *e, const struct vs_oid *id)
-{
-	uint32_t h;
-	memcpy(&h, id->id, sizeof(h));
-	return e->recent ? &e->recent->slot[h % RECENT_SLOTS] : NULL;
-}
-
-static void recent_put(struct lmdb_env *e, const struct lmdb_op *op, unsigned int depth)
+/* The slot of @id in @c, if it holds @id. */
+static struct recent_slot *recent_find(struct lmdb_recent *c, const struct vs_oid *id)
 {
 	struct recent_slot *s;
+	uint32_t h;
 
-	if (op->len > RECENT_MAX_BYTES)
+	if (!c)
+		return NULL;
+	memcpy(&h, id->id, sizeof(h));
+	s = &c->slot[h % RECENT_SLOTS];
+	return vs_oid_equal(&s->id, id) ? s : NULL;
+}
+
+static void recent_put(struct lmdb_recent **c, const struct vs_oid *id, enum vs_otype type,
+		       unsigned int depth, const void *data, size_t len)
+{
+	struct recent_slot *s;
+	uint32_t h;
+
+	if (len > RECENT_MAX_BYTES)
 		return;
-	if (!e->recent && !(e->recent = vs__calloc(1, sizeof(*e->recent))))
+	if (!*c && !(*c = vs__calloc(1, sizeof(**c))))
 		return; /* only a cache */
-	s = recent_slot(e, &op->id);
-	memcpy(s->data, op->data, op->len);
-	s->len = op->len;
-	s->id = op->id;
-	s->type = op->type;
+	memcpy(&h, id->id, sizeof(h));
+	s = &(*c)->slot[h % RECENT_SLOTS];
+	memcpy(s->data, data, len);
+	s->len = len;
+	s->id = *id;
+	s->type = type;
 	s->depth = depth;
 }
 
@@ -82,6 +93,12 @@ void vs__lmdb_delta_free(struct lmdb_env *e)
 {
 	vs_free(e->recent);
 	e->recent = NULL;
+}
+
+void vs__lmdb_delta_free_reads(struct lmdb_backend *l)
+{
+	vs_free(l->read);
+	l->read = NULL;
 }
 
 static int corrupt_delta(const char *path, const struct vs_oid *id, const char *why)
@@ -153,12 +170,21 @@ static int load(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid *id, u
 	uint64_t boff;
 	int err;
 
+	struct recent_slot *hit = recent_find(l->read, id);
+	if (hit) { /* the caller found @id in the index: it is stored */
+		*type = hit->type;
+		*depth = hit->depth;
+		return vs_buf_set(out, hit->data, hit->len);
+	}
 	if ((err = vs__lmdb_rec_read(l, txn, id, off, &rtype, out)) < 0)
 		return err;
 	*type = (enum vs_otype)(rtype & ~(unsigned int)REC_DELTA);
 	*depth = 0;
-	if (!(rtype & REC_DELTA))
+	if (!(rtype & REC_DELTA)) {
+		if (*type == VS_OBJ_TREE) /* a likely base of what is read next */
+			recent_put(&l->read, id, *type, 0, out->ptr, out->size);
 		return 0;
+	}
 	if ((err = delta_parse(&d, l, id, (const unsigned char *)out->ptr, out->size)) < 0)
 		return err;
 	if (d.depth > limit)
@@ -180,6 +206,7 @@ static int load(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid *id, u
 		*out = whole;
 		whole = (struct vs_buf)VS_BUF_INIT;
 		*depth = d.depth;
+		recent_put(&l->read, id, *type, d.depth, out->ptr, out->size);
 	}
 out:
 	vs_buf_release(&base);
@@ -213,10 +240,10 @@ static int delta_build(struct lmdb_backend *l, const struct lmdb_op *op, struct 
 	if ((err = vs__lmdb_index_find(l, l->wtxn, &op->base, &boff)) <= 0)
 		return err;
 	err = 0;
-	struct recent_slot *r = recent_slot(l->e, &op->base);
+	struct recent_slot *r = recent_find(l->e->recent, &op->base);
 	const unsigned char *b;
 	size_t blen;
-	if (r && vs_oid_equal(&r->id, &op->base)) {
+	if (r) {
 		btype = r->type;
 		depth = r->depth;
 		b = r->data;
@@ -272,7 +299,7 @@ int vs__lmdb_obj_append(struct lmdb_backend *l, const struct lmdb_op *op, uint64
 	}
 	/* What was given a base will likely be one: the next version's. */
 	if (err >= 0 && based)
-		recent_put(l->e, op, depth);
+		recent_put(&l->e->recent, &op->id, op->type, depth, op->data, op->len);
 	vs_buf_release(&rec);
 	return err;
 }

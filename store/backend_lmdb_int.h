@@ -127,6 +127,7 @@ struct lmdb_backend {
 	bool tail_loaded, tail_fresh; /* fresh: tail_no not yet in the log */
 	bool tail_dirty;      /* tail holds bytes the log does not yet have */
 	struct lmdb_compact compact;
+	struct lmdb_recent *read; /* trees this handle read (backend_lmdb_delta.c) */
 };
 
 /* The one place LMDB (and errno) codes become VS_E* codes; sets the message. */
@@ -199,6 +200,8 @@ int vs__lmdb_obj_base(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid 
 		      struct vs_oid *base);
 /* Free what the environment's deltas keep (the recently written objects). */
 void vs__lmdb_delta_free(struct lmdb_env *e);
+/* Free what a handle keeps of the trees it read. */
+void vs__lmdb_delta_free_reads(struct lmdb_backend *l);
 /* Apply @op in the batch's txn (kept for replay), else in a txn of its own. */
 int vs__lmdb_run_write(struct lmdb_backend *l, const struct lmdb_op *op);
 
