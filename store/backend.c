@@ -176,6 +176,18 @@ int vs__backend_obj_base(struct vs_backend *b, const struct vs_oid *id, struct v
 	return checked(b, b->ops->obj_base(b, id, base), "obj_base");
 }
 
+int vs__backend_obj_stat(struct vs_backend *b, const struct vs_oid *id, enum vs_otype *type,
+			 uint64_t *size, struct vs_buf *scratch)
+{
+	int err;
+
+	if (b->ops->version >= 3 && b->ops->obj_stat)
+		return checked(b, b->ops->obj_stat(b, id, type, size), "obj_stat");
+	if ((err = vs__backend_obj_read(b, id, type, scratch)) >= 0)
+		*size = scratch->size;
+	return err;
+}
+
 int vs__backend_obj_store_whole(struct vs_backend *b, const struct vs_oid *id,
 				enum vs_otype type, const void *data, size_t len)
 {

@@ -251,6 +251,7 @@ int vs__lmdb_run_write(struct lmdb_backend *l, const struct lmdb_op *op)
 {
 	int err;
 
+	l->last_read.type = 0; /* what obj_base may answer from may change */
 	if (l->in_batch) {
 		if (l->batch_err)
 			return vs_error_set(l->batch_err, "the batch on %s already failed",
@@ -333,12 +334,31 @@ static int lmdb_obj_write(struct vs_backend *b, const struct vs_oid *id, enum vs
 	return vs__lmdb_run_write(vs__lmdb_from(b), &op);
 }
 
+static int lmdb_obj_stat(struct vs_backend *b, const struct vs_oid *id, enum vs_otype *type,
+			 uint64_t *size)
+{
+	struct lmdb_backend *l = vs__lmdb_from(b);
+	MDB_txn *txn;
+	int err;
+
+	if ((err = vs__lmdb_rtxn_begin(l, false, &txn)) < 0)
+		return err;
+	err = vs__lmdb_obj_stat(l, txn, id, type, size);
+	vs__lmdb_rtxn_end(l, txn);
+	return err;
+}
+
 static int lmdb_obj_base(struct vs_backend *b, const struct vs_oid *id, struct vs_oid *base)
 {
 	struct lmdb_backend *l = vs__lmdb_from(b);
 	MDB_txn *txn;
 	int err;
 
+	/* The collection asks right after reading the object: no lookup then. */
+	if (vs_oid_equal(id, &l->last_read)) {
+		*base = l->last_base;
+		return base->type != 0;
+	}
 	if ((err = vs__lmdb_rtxn_begin(l, false, &txn)) < 0)
 		return err;
 	err = vs__lmdb_obj_base(l, txn, id, base);
@@ -656,6 +676,7 @@ static const struct vs_backend_ops lmdb_ops = {
 	.obj_write = lmdb_obj_write,
 	.obj_write_based = lmdb_obj_write_based,
 	.obj_base = lmdb_obj_base,
+	.obj_stat = lmdb_obj_stat,
 	.obj_foreach = lmdb_obj_foreach,
 	.obj_list = vs__lmdb_obj_list,
 	.obj_delete = vs__lmdb_obj_delete,

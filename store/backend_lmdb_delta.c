@@ -46,7 +46,8 @@
 
 /* An object written recently, whole: a likely base of the next write. */
 struct recent_slot {
-	struct vs_oid id; /* type 0: empty */
+	struct vs_oid id;   /* type 0: empty */
+	struct vs_oid base; /* what it is stored as a delta from (reads), or type 0 */
 	enum vs_otype type;
 	unsigned int depth;
 	size_t len;
@@ -71,7 +72,7 @@ static struct recent_slot *recent_find(struct lmdb_recent *c, const struct vs_oi
 }
 
 static void recent_put(struct lmdb_recent **c, const struct vs_oid *id, enum vs_otype type,
-		       unsigned int depth, const void *data, size_t len)
+		       unsigned int depth, const struct vs_oid *base, const void *data, size_t len)
 {
 	struct recent_slot *s;
 	uint32_t h;
@@ -85,6 +86,7 @@ static void recent_put(struct lmdb_recent **c, const struct vs_oid *id, enum vs_
 	memcpy(s->data, data, len);
 	s->len = len;
 	s->id = *id;
+	s->base = base ? *base : (struct vs_oid){ 0 };
 	s->type = type;
 	s->depth = depth;
 }
@@ -159,13 +161,16 @@ static int delta_parse(struct delta *d, const struct lmdb_backend *l, const stru
 	return 0;
 }
 
-/* load(), also giving the depth of the record at @off (0: whole). */
+/* vs__lmdb_obj_load(), also giving the depth of the record at @off (0:
+ * whole) and its base (type 0: none). */
 static int load(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid *id, uint64_t off,
-		enum vs_otype *type, struct vs_buf *out, unsigned int *depth, unsigned int limit)
+		enum vs_otype *type, struct vs_buf *out, unsigned int *depth,
+		struct vs_oid *base_of, unsigned int limit)
 {
 	struct vs_buf base = VS_BUF_INIT, whole = VS_BUF_INIT;
 	enum vs_otype btype;
 	unsigned int rtype, bdepth;
+	struct vs_oid bbase;
 	struct delta d;
 	uint64_t boff;
 	int err;
@@ -174,15 +179,17 @@ static int load(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid *id, u
 	if (hit) { /* the caller found @id in the index: it is stored */
 		*type = hit->type;
 		*depth = hit->depth;
+		*base_of = hit->base;
 		return vs_buf_set(out, hit->data, hit->len);
 	}
 	if ((err = vs__lmdb_rec_read(l, txn, id, off, &rtype, out)) < 0)
 		return err;
 	*type = (enum vs_otype)(rtype & ~(unsigned int)REC_DELTA);
 	*depth = 0;
+	*base_of = (struct vs_oid){ 0 };
 	if (!(rtype & REC_DELTA)) {
 		if (*type == VS_OBJ_TREE) /* a likely base of what is read next */
-			recent_put(&l->read, id, *type, 0, out->ptr, out->size);
+			recent_put(&l->read, id, *type, 0, NULL, out->ptr, out->size);
 		return 0;
 	}
 	if ((err = delta_parse(&d, l, id, (const unsigned char *)out->ptr, out->size)) < 0)
@@ -191,7 +198,7 @@ static int load(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid *id, u
 		return corrupt_delta(l->e->path, id, "delta chain deeper than its first record says");
 	if ((err = vs__lmdb_index_find(l, txn, &d.base, &boff)) <= 0)
 		return err < 0 ? err : corrupt_delta(l->e->path, id, "the base of a delta is missing");
-	if ((err = load(l, txn, &d.base, boff, &btype, &base, &bdepth, d.depth - 1)) < 0)
+	if ((err = load(l, txn, &d.base, boff, &btype, &base, &bdepth, &bbase, d.depth - 1)) < 0)
 		goto out;
 	err = VS_ECORRUPT;
 	if (btype != *type)
@@ -206,7 +213,8 @@ static int load(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid *id, u
 		*out = whole;
 		whole = (struct vs_buf)VS_BUF_INIT;
 		*depth = d.depth;
-		recent_put(&l->read, id, *type, d.depth, out->ptr, out->size);
+		*base_of = d.base;
+		recent_put(&l->read, id, *type, d.depth, &d.base, out->ptr, out->size);
 	}
 out:
 	vs_buf_release(&base);
@@ -218,7 +226,9 @@ int vs__lmdb_obj_load(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid 
 		      enum vs_otype *type, struct vs_buf *out)
 {
 	unsigned int depth;
-	return load(l, txn, id, off, type, out, &depth, DELTA_MAX_DEPTH);
+	int err = load(l, txn, id, off, type, out, &depth, &l->last_base, DELTA_MAX_DEPTH);
+	l->last_read = err < 0 ? (struct vs_oid){ 0 } : *id;
+	return err;
 }
 
 /*
@@ -232,6 +242,7 @@ static int delta_build(struct lmdb_backend *l, const struct lmdb_op *op, struct 
 	struct vs_buf base = VS_BUF_INIT;
 	unsigned char hdr[VS_OID_MAXSZ + 1 + 20];
 	size_t idlen = vs_oid_size(op->id.type), h = 0, min, prefix = 0, suffix = 0;
+	struct vs_oid bbase;
 	enum vs_otype btype;
 	unsigned int depth;
 	uint64_t boff;
@@ -248,7 +259,7 @@ static int delta_build(struct lmdb_backend *l, const struct lmdb_op *op, struct 
 		depth = r->depth;
 		b = r->data;
 		blen = r->len;
-	} else if ((err = load(l, l->wtxn, &op->base, boff, &btype, &base, &depth,
+	} else if ((err = load(l, l->wtxn, &op->base, boff, &btype, &base, &depth, &bbase,
 			       DELTA_MAX_DEPTH)) < 0) {
 		goto out;
 	} else {
@@ -299,7 +310,7 @@ int vs__lmdb_obj_append(struct lmdb_backend *l, const struct lmdb_op *op, uint64
 	}
 	/* What was given a base will likely be one: the next version's. */
 	if (err >= 0 && based)
-		recent_put(&l->e->recent, &op->id, op->type, depth, op->data, op->len);
+		recent_put(&l->e->recent, &op->id, op->type, depth, NULL, op->data, op->len);
 	vs_buf_release(&rec);
 	return err;
 }
@@ -339,6 +350,30 @@ int vs__lmdb_apply_rebase(struct lmdb_backend *l, const struct lmdb_op *op)
 	if ((err = vs__lmdb_count_dead(l, off, rec.size)) == 0)
 		err = 1;
 out:
+	vs_buf_release(&rec);
+	return err;
+}
+
+int vs__lmdb_obj_stat(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid *id,
+		      enum vs_otype *type, uint64_t *size)
+{
+	struct vs_buf rec = VS_BUF_INIT;
+	char hex[VS_OID_MAXHEXSZ + 1];
+	unsigned int rtype;
+	struct delta d;
+	uint64_t off;
+	int err;
+
+	if ((err = vs__lmdb_index_find(l, txn, id, &off)) <= 0)
+		return err < 0 ? err
+			       : vs_error_set(VS_ENOENT, "object %s not found", vs_oid_tostr(hex, id));
+	if ((err = vs__lmdb_rec_read(l, txn, id, off, &rtype, &rec)) == 0) {
+		*type = (enum vs_otype)(rtype & ~(unsigned int)REC_DELTA);
+		*size = rec.size;
+		if ((rtype & REC_DELTA) &&
+		    (err = delta_parse(&d, l, id, (const unsigned char *)rec.ptr, rec.size)) == 0)
+			*size = d.prefix + d.midlen + d.suffix;
+	}
 	vs_buf_release(&rec);
 	return err;
 }

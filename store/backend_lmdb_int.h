@@ -128,6 +128,8 @@ struct lmdb_backend {
 	bool tail_dirty;      /* tail holds bytes the log does not yet have */
 	struct lmdb_compact compact;
 	struct lmdb_recent *read; /* trees this handle read (backend_lmdb_delta.c) */
+	struct vs_oid last_read;  /* the object obj_read returned last (type 0: none) */
+	struct vs_oid last_base;  /* its base, or type 0; both reset by any write */
 };
 
 /* The one place LMDB (and errno) codes become VS_E* codes; sets the message. */
@@ -195,6 +197,9 @@ int vs__lmdb_obj_append(struct lmdb_backend *l, const struct lmdb_op *op, uint64
 /* OP_OBJ from obj_write_based, op->id stored: if it is a delta from
  * another base than op->base, store it again (1), else leave it (0). */
 int vs__lmdb_apply_rebase(struct lmdb_backend *l, const struct lmdb_op *op);
+/* Type and content size of stored object @id, its chain unread. */
+int vs__lmdb_obj_stat(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid *id,
+		      enum vs_otype *type, uint64_t *size);
 /* 1 with the base of stored object @id, 0 if stored whole, VS_ENOENT if absent. */
 int vs__lmdb_obj_base(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid *id,
 		      struct vs_oid *base);

@@ -419,20 +419,13 @@ static int sweep_one(struct vs_gc *gc, const struct vs_oid *id)
 {
 	struct vs_backend *b = gc->repo->backend;
 	enum vs_otype type;
+	uint64_t size;
 	int err;
 
-	if ((err = vs__backend_obj_read(b, id, &type, &gc->raw)) == VS_ENOENT) {
+	/* Not read whole: a delta's base may have gone first (it is garbage too). */
+	if ((err = vs__backend_obj_stat(b, id, &type, &size, &gc->raw)) == VS_ENOENT) {
 		vs_error_clear();
 		return 0; /* gone already */
-	}
-	if (err == VS_ECORRUPT) {
-		char why[512];
-		snprintf(why, sizeof(why), "%s", vs_error_last()->message);
-		if (!chain_broken(gc, id))
-			return vs_error_set(VS_ECORRUPT, "%s", why);
-		type = VS_OBJ_TREE; /* garbage whose base went first: its size unknown */
-		vs_buf_clear(&gc->raw);
-		err = 0;
 	}
 	if (err < 0 || (err = vs__backend_obj_delete(b, id)) < 0)
 		return err;
@@ -441,7 +434,7 @@ static int sweep_one(struct vs_gc *gc, const struct vs_oid *id)
 		return 0;
 	}
 	gc->stats.objects_swept++;
-	gc->stats.bytes_swept += gc->raw.size;
+	gc->stats.bytes_swept += size;
 	if (type == VS_OBJ_COMMIT)
 		gc->stats.commits_dropped++;
 	return vs__idset_add(&gc->deleted, id) < 0 ? vs__enomem() : 0;

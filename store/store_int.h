@@ -65,6 +65,10 @@ int vs__backend_obj_write_based(struct vs_backend *b, const struct vs_oid *id, e
 				const void *data, size_t len, const struct vs_oid *base);
 /* 1 with the base stored object @id depends on, 0 when stored whole. */
 int vs__backend_obj_base(struct vs_backend *b, const struct vs_oid *id, struct vs_oid *base);
+/* Type and content size of stored @id (read whole into @scratch if the
+ * backend cannot tell otherwise). */
+int vs__backend_obj_stat(struct vs_backend *b, const struct vs_oid *id, enum vs_otype *type,
+			 uint64_t *size, struct vs_buf *scratch);
 /* obj_write, replacing a delta stored under @id by @data whole (the
  * collection, for what it keeps without its base; no barrier). */
 int vs__backend_obj_store_whole(struct vs_backend *b, const struct vs_oid *id,

@@ -59,8 +59,7 @@ struct vs_gc_stats {
 	size_t objects_swept;       /**< objects deleted */
 	size_t objects_unswept;     /**< unreachable objects the backend could not delete
 					 (git objects inside packs) */
-	uint64_t bytes_swept;       /**< content bytes of the objects deleted (0 for a
-					 delta whose base was deleted first) */
+	uint64_t bytes_swept;       /**< content bytes of the objects deleted */
 	uint64_t bytes_freed;       /**< storage given back, as the backend measures it: LMDB
 					 log bytes released by compaction; mem and git count
 					 bytes_swept (git's compressed files are smaller) */

@@ -149,6 +149,13 @@ struct vs_backend_ops {
 	 * obj_write_based). VS_ENOENT if @p id is absent.
 	 */
 	int (*obj_base)(struct vs_backend *b, const struct vs_oid *id, struct vs_oid *base);
+	/**
+	 * The type and content size of stored object @p id, without reading it
+	 * whole (optional: garbage collection counts what it deletes with it,
+	 * else with obj_read). VS_ENOENT if absent.
+	 */
+	int (*obj_stat)(struct vs_backend *b, const struct vs_oid *id, enum vs_otype *type,
+			uint64_t *size);
 };
 
 /** Operation counters kept by the core's dispatch (for benchmarks and tests). */
