@@ -10,6 +10,7 @@
 #include "vst.h"
 
 #include "vstore/sys/backend.h"
+#include "vstore/vstore.h"
 
 #define CHAIN_MAX 6 /* DELTA_MAX_DEPTH */
 
@@ -231,6 +232,152 @@ static void test_deltas_within_one_batch_and_across_chunks_read_back(void **stat
 	vs_buf_release(&out);
 }
 
+/*
+ * Backend tables of version 2 (before these operations) still open, and the
+ * core never reads past their end; a table of version 3 with
+ * obj_write_based but no obj_base is refused. The version-2 backend here
+ * forwards to a mem backend.
+ */
+struct fwd {
+	struct vs_backend base;
+	struct vs_backend *in;
+};
+
+#define IN(b) (((struct fwd *)(b))->in)
+
+static int f_read(struct vs_backend *b, const struct vs_oid *id, enum vs_otype *t,
+		  struct vs_buf *out)
+{
+	return IN(b)->ops->obj_read(IN(b), id, t, out);
+}
+static int f_exists(struct vs_backend *b, const struct vs_oid *id)
+{
+	return IN(b)->ops->obj_exists(IN(b), id);
+}
+static int f_write(struct vs_backend *b, const struct vs_oid *id, enum vs_otype t,
+		   const void *data, size_t len)
+{
+	return IN(b)->ops->obj_write(IN(b), id, t, data, len);
+}
+static int f_foreach(struct vs_backend *b, vs_oid_fn *cb, void *payload)
+{
+	return IN(b)->ops->obj_foreach(IN(b), cb, payload);
+}
+static int f_delete(struct vs_backend *b, const struct vs_oid *id)
+{
+	return IN(b)->ops->obj_delete(IN(b), id);
+}
+static int f_begin(struct vs_backend *b)
+{
+	return IN(b)->ops->batch_begin(IN(b));
+}
+static int f_commit(struct vs_backend *b)
+{
+	return IN(b)->ops->batch_commit(IN(b));
+}
+static void f_abort(struct vs_backend *b)
+{
+	IN(b)->ops->batch_abort(IN(b));
+}
+static int f_ref_read(struct vs_backend *b, const char *name, struct vs_oid *out)
+{
+	return IN(b)->ops->ref_read(IN(b), name, out);
+}
+static int f_ref_cas(struct vs_backend *b, const char *name, const struct vs_oid *target,
+		     const struct vs_oid *expected)
+{
+	return IN(b)->ops->ref_cas(IN(b), name, target, expected);
+}
+static int f_ref_delete(struct vs_backend *b, const char *name, const struct vs_oid *expected)
+{
+	return IN(b)->ops->ref_delete(IN(b), name, expected);
+}
+static int f_ref_list(struct vs_backend *b, const char *prefix, vs_ref_fn *cb, void *payload)
+{
+	return IN(b)->ops->ref_list(IN(b), prefix, cb, payload);
+}
+static int f_config_get(struct vs_backend *b, const char *key, struct vs_buf *out)
+{
+	return IN(b)->ops->config_get(IN(b), key, out);
+}
+static int f_config_set(struct vs_backend *b, const char *key, const char *value)
+{
+	return IN(b)->ops->config_set(IN(b), key, value);
+}
+static void f_free(struct vs_backend *b)
+{
+	IN(b)->ops->free(IN(b));
+	free(b);
+}
+
+static int never_write_based(struct vs_backend *b, const struct vs_oid *id, enum vs_otype type,
+			     const void *data, size_t len, const struct vs_oid *base)
+{
+	(void)b, (void)id, (void)type, (void)data, (void)len, (void)base;
+	fail_msg("obj_write_based of a version-2 table called");
+	return 0;
+}
+
+static struct vs_backend_ops fwd_ops = {
+	.version = 2, .name = "fwd", .obj_read = f_read, .obj_exists = f_exists,
+	.obj_write = f_write, .obj_foreach = f_foreach, .obj_delete = f_delete,
+	.batch_begin = f_begin, .batch_commit = f_commit, .batch_abort = f_abort,
+	.ref_read = f_ref_read, .ref_cas = f_ref_cas, .ref_delete = f_ref_delete,
+	.ref_list = f_ref_list, .config_get = f_config_get, .config_set = f_config_set,
+	.free = f_free,
+	/* Past a version-2 table's end: must never be read. */
+	.obj_write_based = never_write_based,
+};
+
+static struct vs_backend *fwd_open(void)
+{
+	struct vs_repo_opts o = { .version = VS_REPO_OPTS_VERSION };
+	struct fwd *f = calloc(1, sizeof(*f));
+	assert_non_null(f);
+	assert_vs_ok(vs_backend_mem_open(&f->in, &o));
+	f->base.ops = &fwd_ops;
+	f->base.default_format = "vs";
+	return &f->base;
+}
+
+static void test_version_2_backend_tables_still_open(void **state)
+{
+	struct vs_repo_opts o = { .version = VS_REPO_OPTS_VERSION, .format = "vs" };
+	struct vs_signature sig = vst_sig(1000);
+	struct vs_commit_opts co = { .author = &sig, .message = "m\n" };
+	struct vs_repo *repo;
+	struct vs_tree *t, *n;
+	struct vs_oid id;
+	struct vs_buf v = VS_BUF_INIT;
+	(void)state;
+
+	assert_vs_ok(vs_repo_open_backend(&repo, fwd_open(), &o));
+	assert_vs_ok(vs_tree_new(&t, repo));
+	for (int i = 0; i < 40; i++) { /* edits of stored nodes: bases offered */
+		char key[16];
+		snprintf(key, sizeof(key), "d/k%d", i);
+		assert_vs_ok(vs_tree_set(&n, t, key, "value of some length", 20));
+		vs_tree_free(t);
+		t = n;
+		assert_vs_ok(vs_branch_commit(&id, repo, "main", NULL, t, &co));
+	}
+	assert_vs_ok(vs_read_at(&v, repo, &id, "d/k7"));
+	assert_int_equal(v.size, 20);
+	struct vs_gc_policy p = { .version = VS_GC_POLICY_VERSION, .keep_last = 2 };
+	assert_vs_ok(vs_gc_run(repo, &p, NULL, NULL));
+	assert_vs_ok(vs_repo_check(repo, NULL));
+	vs_buf_release(&v);
+	vs_tree_free(t);
+	vs_repo_close(repo);
+
+	fwd_ops.version = 3; /* obj_write_based without obj_base */
+	assert_vs_err(VS_EINVAL, vs_repo_open_backend(&repo, fwd_open(), &o));
+	assert_non_null(strstr(vs_error_last()->message, "obj_base"));
+	fwd_ops.version = 1;
+	assert_vs_err(VS_EINVAL, vs_repo_open_backend(&repo, fwd_open(), &o));
+	fwd_ops.version = 2;
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -240,6 +387,7 @@ int main(void)
 		T(test_nothing_is_a_delta_when_it_would_not_pay_or_has_no_fit_base),
 		T(test_a_delta_whose_base_is_gone_reads_as_ecorrupt),
 		T(test_deltas_within_one_batch_and_across_chunks_read_back),
+		cmocka_unit_test(test_version_2_backend_tables_still_open),
 	};
 #undef T
 	return cmocka_run_group_tests_name("lmdb_delta", tests, NULL, NULL);

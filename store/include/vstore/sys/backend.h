@@ -38,7 +38,7 @@ typedef int vs_ref_fn(void *payload, const char *name, const struct vs_oid *targ
 /** Called per object by obj_foreach; non-zero stops the walk and is returned. */
 typedef int vs_oid_fn(void *payload, const struct vs_oid *id);
 
-#define VS_BACKEND_OPS_VERSION 3 /* 2: the sync op; 3: obj_write_based, obj_base */
+#define VS_BACKEND_OPS_VERSION 3 /* 2: the sync op; 3: obj_write_based, obj_base, obj_stat */
 
 struct vs_backend_ops {
 	unsigned int version; /**< VS_BACKEND_OPS_VERSION */
