@@ -31,7 +31,8 @@
  *
  * The base is named by id, not offset, so compaction moves records freely.
  * A based write of an object already stored as a delta from another base
- * stores it again (vs__lmdb_apply_rebase), from the base given or whole:
+ * stores it again whole (vs__lmdb_apply_rebase; whole, as the deltas from it
+ * recorded its depth, which must stay an upper bound of its chain):
  * garbage collection writes so, with no base, what it keeps while dropping
  * its base, before it deletes anything, and the core gives only bases the
  * collection keeps while one runs (see backend.c), so a base is never swept
@@ -340,7 +341,9 @@ int vs__lmdb_apply_rebase(struct lmdb_backend *l, const struct lmdb_op *op)
 		err = vs__lmdb_err(rc, "replace index entry", l->e->path);
 		goto out;
 	}
-	if ((err = vs__lmdb_obj_append(l, op, &noff)) < 0)
+	/* Whole: deltas from this object recorded its depth, which must stay
+	 * an upper bound of its chain. */
+	if ((err = vs__lmdb_rec_append(l, op->type, op->data, op->len, &noff)) < 0)
 		goto out;
 	vs__lmdb_index_entry(ent, &op->id, noff);
 	if ((rc = mdb_put(l->wtxn, l->e->index, &k, &v, 0))) {

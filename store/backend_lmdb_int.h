@@ -195,7 +195,7 @@ int vs__lmdb_obj_load(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid 
  * least half the bytes, else the content whole. *off gets its offset. */
 int vs__lmdb_obj_append(struct lmdb_backend *l, const struct lmdb_op *op, uint64_t *off);
 /* OP_OBJ from obj_write_based, op->id stored: if it is a delta from
- * another base than op->base, store it again (1), else leave it (0). */
+ * another base than op->base, store it again whole (1), else leave it (0). */
 int vs__lmdb_apply_rebase(struct lmdb_backend *l, const struct lmdb_op *op);
 /* Type and content size of stored object @id, its chain unread. */
 int vs__lmdb_obj_stat(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid *id,

@@ -135,8 +135,8 @@ struct vs_backend_ops {
 	 * then obj_base is required). @p base (NULL: none) is an object @p data
 	 * was edited from, the previous version of a tree node: if it is stored
 	 * the backend may keep the object as a difference from it. An object
-	 * already stored as a difference from another object is stored again
-	 * (from @p base, or whole), so that its old base may go. The core gives
+	 * already stored as a difference from another object is stored again,
+	 * whole, so that its old base may go. The core gives
 	 * bases for trees only, and while a garbage collection runs only bases
 	 * that collection keeps; the collection stores with no base what it
 	 * keeps without its base.
