@@ -316,41 +316,39 @@ int vs__lmdb_obj_append(struct lmdb_backend *l, const struct lmdb_op *op, uint64
 	return err;
 }
 
+/* The record of stored @id: its offset, type byte and content, and @d
+ * parsed when it is a delta. VS_ENOENT if absent. */
+static int stored(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid *id, uint64_t *off,
+		  unsigned int *rtype, struct vs_buf *rec, struct delta *d)
+{
+	char hex[VS_OID_MAXHEXSZ + 1];
+	int err;
+
+	if ((err = vs__lmdb_index_find(l, txn, id, off)) <= 0)
+		return err < 0 ? err
+			       : vs_error_set(VS_ENOENT, "object %s not found", vs_oid_tostr(hex, id));
+	if ((err = vs__lmdb_rec_read(l, txn, id, *off, rtype, rec)) < 0 || !(*rtype & REC_DELTA))
+		return err;
+	return delta_parse(d, l, id, (const unsigned char *)rec->ptr, rec->size);
+}
+
 int vs__lmdb_apply_rebase(struct lmdb_backend *l, const struct lmdb_op *op)
 {
-	unsigned char key = (unsigned char)vs_oid_size(op->id.type), ent[VS_OID_MAXSZ + OFFSZ];
-	MDB_val k = { 1, &key }, v = { key + OFFSZ, ent };
 	struct vs_buf rec = VS_BUF_INIT;
 	unsigned int rtype;
 	struct delta d;
-	uint64_t off, noff;
-	int err, rc;
+	uint64_t off;
+	int err;
 
 	/* As for a move: nothing written to the log between lookup and delete. */
-	if ((err = vs__lmdb_tail_flush(l)) < 0)
-		return err;
-	if ((err = vs__lmdb_index_find(l, l->wtxn, &op->id, &off)) <= 0)
-		return err;
-	if ((err = vs__lmdb_rec_read(l, l->wtxn, &op->id, off, &rtype, &rec)) < 0 ||
-	    !(rtype & REC_DELTA))
+	if ((err = vs__lmdb_tail_flush(l)) < 0 ||
+	    (err = stored(l, l->wtxn, &op->id, &off, &rtype, &rec, &d)) < 0 ||
+	    !(rtype & REC_DELTA) || vs_oid_equal(&d.base, &op->base))
 		goto out;
-	if ((err = delta_parse(&d, l, &op->id, (const unsigned char *)rec.ptr, rec.size)) < 0 ||
-	    vs_oid_equal(&d.base, &op->base))
-		goto out;
-	if ((rc = mdb_cursor_del(l->wcur, 0))) {
-		err = vs__lmdb_err(rc, "replace index entry", l->e->path);
-		goto out;
-	}
 	/* Whole: deltas from this object recorded its depth, which must stay
 	 * an upper bound of its chain. */
-	if ((err = vs__lmdb_rec_append(l, op->type, op->data, op->len, &noff)) < 0)
-		goto out;
-	vs__lmdb_index_entry(ent, &op->id, noff);
-	if ((rc = mdb_put(l->wtxn, l->e->index, &k, &v, 0))) {
-		err = vs__lmdb_err(rc, "replace index entry", l->e->path);
-		goto out;
-	}
-	if ((err = vs__lmdb_count_dead(l, off, rec.size)) == 0)
+	if ((err = vs__lmdb_rec_rewrite(l, &op->id, off, rec.size, op->type, op->data,
+					op->len)) == 0)
 		err = 1;
 out:
 	vs_buf_release(&rec);
@@ -361,21 +359,14 @@ int vs__lmdb_obj_stat(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid 
 		      enum vs_otype *type, uint64_t *size)
 {
 	struct vs_buf rec = VS_BUF_INIT;
-	char hex[VS_OID_MAXHEXSZ + 1];
 	unsigned int rtype;
 	struct delta d;
 	uint64_t off;
 	int err;
 
-	if ((err = vs__lmdb_index_find(l, txn, id, &off)) <= 0)
-		return err < 0 ? err
-			       : vs_error_set(VS_ENOENT, "object %s not found", vs_oid_tostr(hex, id));
-	if ((err = vs__lmdb_rec_read(l, txn, id, off, &rtype, &rec)) == 0) {
+	if ((err = stored(l, txn, id, &off, &rtype, &rec, &d)) == 0) {
 		*type = (enum vs_otype)(rtype & ~(unsigned int)REC_DELTA);
-		*size = rec.size;
-		if ((rtype & REC_DELTA) &&
-		    (err = delta_parse(&d, l, id, (const unsigned char *)rec.ptr, rec.size)) == 0)
-			*size = d.prefix + d.midlen + d.suffix;
+		*size = rtype & REC_DELTA ? d.prefix + d.midlen + d.suffix : rec.size;
 	}
 	vs_buf_release(&rec);
 	return err;
@@ -385,17 +376,12 @@ int vs__lmdb_obj_base(struct lmdb_backend *l, MDB_txn *txn, const struct vs_oid 
 		      struct vs_oid *base)
 {
 	struct vs_buf rec = VS_BUF_INIT;
-	char hex[VS_OID_MAXHEXSZ + 1];
 	unsigned int rtype;
 	struct delta d;
 	uint64_t off;
 	int err;
 
-	if ((err = vs__lmdb_index_find(l, txn, id, &off)) <= 0)
-		return err < 0 ? err
-			       : vs_error_set(VS_ENOENT, "object %s not found", vs_oid_tostr(hex, id));
-	if ((err = vs__lmdb_rec_read(l, txn, id, off, &rtype, &rec)) == 0 && (rtype & REC_DELTA) &&
-	    (err = delta_parse(&d, l, id, (const unsigned char *)rec.ptr, rec.size)) == 0) {
+	if ((err = stored(l, txn, id, &off, &rtype, &rec, &d)) == 0 && (rtype & REC_DELTA)) {
 		*base = d.base;
 		err = 1;
 	}

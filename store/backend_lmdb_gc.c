@@ -81,43 +81,41 @@ out:
 	return err;
 }
 
+int vs__lmdb_rec_rewrite(struct lmdb_backend *l, const struct vs_oid *id, uint64_t off,
+			 size_t oldlen, unsigned int rtype, const void *data, size_t len)
+{
+	unsigned char key = (unsigned char)vs_oid_size(id->type), ent[VS_OID_MAXSZ + OFFSZ];
+	MDB_val k = { 1, &key }, v = { key + OFFSZ, ent };
+	uint64_t noff;
+	int err, rc;
+
+	/* Delete and insert rather than overwrite in place: plain LMDB semantics. */
+	if ((rc = mdb_cursor_del(l->wcur, 0)))
+		return vs__lmdb_err(rc, "rewrite index entry", l->e->path);
+	if ((err = vs__lmdb_rec_append(l, rtype, data, len, &noff)) < 0)
+		return err;
+	vs__lmdb_index_entry(ent, id, noff);
+	if ((rc = mdb_put(l->wtxn, l->e->index, &k, &v, 0)))
+		return vs__lmdb_err(rc, "rewrite index entry", l->e->path);
+	return tally_add(l, off, rec_size(oldlen));
+}
+
 /* Move the record of op->id to the log's end if it lies below op->limit. */
 int vs__lmdb_apply_move(struct lmdb_backend *l, const struct lmdb_op *op)
 {
-	unsigned char key = (unsigned char)vs_oid_size(op->id.type), ent[VS_OID_MAXSZ + OFFSZ];
-	MDB_val k = { 1, &key }, v = { key + OFFSZ, ent };
 	struct vs_buf rec = VS_BUF_INIT;
 	unsigned int type; /* a delta moves as it is: its base is named by id */
-	uint64_t off, noff;
-	int err, rc;
+	uint64_t off;
+	int err;
 
 	if ((err = vs__lmdb_tail_flush(l)) < 0)
 		return err;
 	if ((err = vs__lmdb_index_find(l, l->wtxn, &op->id, &off)) <= 0 || off >= op->limit)
 		return err < 0 ? err : 0;
-	if ((err = vs__lmdb_rec_read(l, l->wtxn, &op->id, off, &type, &rec)) < 0)
-		goto out;
-	/* Delete and insert rather than overwrite in place: plain LMDB semantics. */
-	if ((rc = mdb_cursor_del(l->wcur, 0))) {
-		err = vs__lmdb_err(rc, "move index entry", l->e->path);
-		goto out;
-	}
-	if ((err = vs__lmdb_rec_append(l, type, rec.ptr, rec.size, &noff)) < 0)
-		goto out;
-	vs__lmdb_index_entry(ent, &op->id, noff);
-	if ((rc = mdb_put(l->wtxn, l->e->index, &k, &v, 0))) {
-		err = vs__lmdb_err(rc, "move index entry", l->e->path);
-		goto out;
-	}
-	err = tally_add(l, off, rec_size(rec.size));
-out:
+	if ((err = vs__lmdb_rec_read(l, l->wtxn, &op->id, off, &type, &rec)) == 0)
+		err = vs__lmdb_rec_rewrite(l, &op->id, off, rec.size, type, rec.ptr, rec.size);
 	vs_buf_release(&rec);
 	return err;
-}
-
-int vs__lmdb_count_dead(struct lmdb_backend *l, uint64_t off, size_t len)
-{
-	return tally_add(l, off, rec_size(len));
 }
 
 /* Delete the free-space tallies of the segments below @limit. */

@@ -224,8 +224,11 @@ void vs__lmdb_filter_free(struct lmdb_env *e);
 /* backend_lmdb_gc.c: deleting, listing and compaction (the "free" database). */
 int vs__lmdb_apply_odel(struct lmdb_backend *l, const struct lmdb_op *op);
 int vs__lmdb_apply_move(struct lmdb_backend *l, const struct lmdb_op *op);
-/* Count the record of @len content bytes at @off as dead (compaction's tally). */
-int vs__lmdb_count_dead(struct lmdb_backend *l, uint64_t off, size_t len);
+/* Replace the record of @id (at @off, @oldlen content bytes; l->wcur on its
+ * index entry, nothing written to the log since the lookup) by a record at
+ * the log's end; the old one counts as dead. */
+int vs__lmdb_rec_rewrite(struct lmdb_backend *l, const struct vs_oid *id, uint64_t off,
+			 size_t oldlen, unsigned int rtype, const void *data, size_t len);
 int vs__lmdb_apply_drop(struct lmdb_backend *l, const struct lmdb_op *op);
 int vs__lmdb_obj_delete(struct vs_backend *b, const struct vs_oid *id);
 int vs__lmdb_obj_list(struct vs_backend *b, const struct vs_oid *after, struct vs_oid *out,

@@ -261,6 +261,40 @@ static struct vs_oid dir_id(struct vs_repo *repo, const struct vs_oid *commit, c
 	return id;
 }
 
+/* d/key0 .. d/key7 = @val, a commit each from time @t0 (d: a node of ~350
+ * bytes, stored as deltas); the last commit. */
+static struct vs_oid commit_d(struct vs_repo *repo, const char *val, int64_t t0)
+{
+	struct vs_oid last = { 0 };
+	char key[32];
+
+	for (int i = 0; i < 8; i++) {
+		snprintf(key, sizeof(key), "d/key%d", i);
+		last = commit_kv(repo, "main", key, val, t0 + i);
+	}
+	return last;
+}
+
+/* Step @gc to its end (it swept something); the store checks clean and
+ * d/key0 at @commit reads @want. Frees @gc and closes @repo. */
+static void finish_then_read(struct vs_repo *repo, struct vs_gc *gc, const struct vs_oid *commit,
+			     const char *want)
+{
+	struct vs_buf v = VS_BUF_INIT;
+	struct vs_gc_stats st;
+
+	while (vs_gc_step(gc, &st) == 1)
+		;
+	vs_gc_free(gc);
+	assert_true(st.objects_swept > 0);
+	assert_vs_ok(vs_repo_check(repo, NULL));
+	assert_vs_ok(vs_read_at(&v, repo, commit, "d/key0"));
+	assert_int_equal(v.size, strlen(want));
+	assert_memory_equal(v.ptr, want, v.size);
+	vs_buf_release(&v);
+	vs_repo_close(repo);
+}
+
 /*
  * LMDB stores an edited tree node as a delta from its previous version. A
  * writer that builds, during a collection, a node equal to one stored as a
@@ -280,14 +314,10 @@ static void test_a_delta_written_again_during_the_collection_is_stored_whole(voi
 	struct vs_tree *t, *n;
 	struct vs_commit *c;
 	struct vs_gc_stats st;
-	struct vs_buf v = VS_BUF_INIT;
 	struct vs_gc *gc;
 	char key[32];
 
-	for (int i = 0; i < 8; i++) { /* d: a node of ~350 bytes */
-		snprintf(key, sizeof(key), "d/key%d", i);
-		commit_kv(repo, "main", key, "a", T0 + i);
-	}
+	commit_d(repo, "a", T0);
 	c_b = commit_kv(repo, "main", "d/key0", "b", T0 + 10);
 	commit_kv(repo, "main", "d/key0", "c", T0 + 11);
 	d_b = dir_id(repo, &c_b, "d");
@@ -317,16 +347,7 @@ static void test_a_delta_written_again_during_the_collection_is_stored_whole(voi
 	struct vs_oid d_again = dir_id(repo, &id, "d");
 	assert_true(vs_oid_equal(&d_again, &d_b));
 	assert_int_equal(b->ops->obj_base(b, &d_b, &base), 0);
-	while (vs_gc_step(gc, &st) == 1)
-		;
-	vs_gc_free(gc);
-	assert_true(st.objects_swept > 0);
-	assert_vs_ok(vs_repo_check(repo, NULL));
-	assert_vs_ok(vs_read_at(&v, repo, &id, "d/key0"));
-	assert_int_equal(v.size, 1);
-	assert_memory_equal(v.ptr, "b", 1);
-	vs_buf_release(&v);
-	vs_repo_close(repo);
+	finish_then_read(repo, gc, &id, "b");
 }
 
 /*
@@ -342,22 +363,14 @@ static void test_an_edit_of_dropped_history_during_the_collection_keeps_its_base
 	struct vs_gc_policy p = keep_last(1);
 	struct vs_signature sig = vst_sig(T0 + 90000);
 	struct vs_commit_opts o = { .author = &sig, .message = "edit of the past\n" };
-	struct vs_oid c_old = { 0 }, id;
+	struct vs_oid c_old, id;
 	struct vs_tree *old, *t, *n;
 	struct vs_commit *c;
 	struct vs_gc_stats st;
-	struct vs_buf v = VS_BUF_INIT;
 	struct vs_gc *gc;
-	char key[32];
 
-	for (int i = 0; i < 8; i++) {
-		snprintf(key, sizeof(key), "d/key%d", i);
-		c_old = commit_kv(repo, "main", key, "old", T0 + i);
-	}
-	for (int i = 0; i < 8; i++) { /* every version of d above is dropped history now */
-		snprintf(key, sizeof(key), "d/key%d", i);
-		commit_kv(repo, "main", key, "new", T0 + 100 + i);
-	}
+	c_old = commit_d(repo, "old", T0);
+	commit_d(repo, "new", T0 + 100); /* every version of d above is dropped history now */
 	assert_vs_ok(vs_commit_lookup(&c, repo, &c_old));
 	assert_vs_ok(vs_commit_tree(&old, c));
 	vs_commit_free(c);
@@ -370,16 +383,7 @@ static void test_an_edit_of_dropped_history_during_the_collection_keeps_its_base
 	assert_vs_ok(vs_branch_commit(&id, repo, "side", NULL, n, &o));
 	vs_tree_free(n);
 	vs_tree_free(old);
-	while (vs_gc_step(gc, &st) == 1)
-		;
-	vs_gc_free(gc);
-	assert_true(st.objects_swept > 0);
-	assert_vs_ok(vs_repo_check(repo, NULL));
-	assert_vs_ok(vs_read_at(&v, repo, &id, "d/key0"));
-	assert_int_equal(v.size, 3);
-	assert_memory_equal(v.ptr, "old", 3);
-	vs_buf_release(&v);
-	vs_repo_close(repo);
+	finish_then_read(repo, gc, &id, "old");
 }
 
 /*
@@ -396,17 +400,14 @@ static void test_a_delta_from_swept_history_is_refused_during_the_collection(voi
 	struct vs_gc_policy p = keep_last(1);
 	struct vs_signature sig = vst_sig(T0 + 90000);
 	struct vs_commit_opts o = { .author = &sig, .message = "from the past\n" };
-	struct vs_oid prev, cur, base, c_x = { 0 }, head, id;
+	struct vs_oid prev, cur, base, c_x, head, id;
 	struct vs_tree *t, *n, *past = NULL;
 	struct vs_commit *c;
 	struct vs_gc_stats st;
 	struct vs_gc *gc;
-	char key[32], val[32];
+	char val[32];
 
-	for (int i = 0; i < 8; i++) {
-		snprintf(key, sizeof(key), "d/key%d", i);
-		c_x = commit_kv(repo, "main", key, "a", T0 + i);
-	}
+	c_x = commit_d(repo, "a", T0);
 	prev = dir_id(repo, &c_x, "d");
 	/* A version whose base the sweep meets first (it goes in id order). */
 	for (int i = 0; i < 64; i++) {
