@@ -182,6 +182,10 @@ static void killed_collections(struct fixture *f, const char *backend)
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
 		close(pfd[0]);
+		if (steps != kill_after[r]) /* gc_child's exit codes say where it stopped */
+			print_message("round %zu: the child stopped after %d steps, %s %d\n", r, steps,
+				      WIFEXITED(status) ? "exit" : "signal",
+				      WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 		assert_int_equal(steps, kill_after[r]);
 		assert_true(WIFSIGNALED(status));
 
