@@ -366,57 +366,28 @@ static int lmdb_obj_base(struct vs_backend *b, const struct vs_oid *id, struct v
 	return err;
 }
 
-/* Collect up to FOREACH_STEP ids after index entry @last (none: from the start). */
-static int foreach_step(struct lmdb_backend *l, struct vs_oid *ids, size_t *n,
-			unsigned char *last, size_t *lastlen)
-{
-	unsigned char key = (unsigned char)(*lastlen - OFFSZ);
-	MDB_val k = { 1, &key }, v = { *lastlen, last };
-	MDB_cursor *c = NULL;
-	MDB_txn *txn;
-	int rc, err;
-
-	*n = 0;
-	if ((err = vs__lmdb_rtxn_begin(l, false, &txn)) < 0)
-		return err;
-	if ((rc = mdb_cursor_open(txn, l->e->index, &c)) == 0)
-		rc = mdb_cursor_get(c, &k, &v, *lastlen ? MDB_GET_BOTH : MDB_FIRST);
-	if (!rc && *lastlen)
-		rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
-	for (; !rc && *n < FOREACH_STEP; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		size_t idlen = k.mv_size == 1 ? *(unsigned char *)k.mv_data : 0;
-		if ((idlen != 20 && idlen != 32) || v.mv_size != idlen + OFFSZ) {
-			err = vs_error_set(VS_ECORRUPT, "index of %s: malformed entry", l->e->path);
-			break;
-		}
-		vs_oid_fromraw(&ids[(*n)++], idlen == 20 ? VS_OID_SHA1 : VS_OID_SHA256, v.mv_data);
-		*lastlen = v.mv_size;
-		memcpy(last, v.mv_data, v.mv_size);
-	}
-	if (!err && rc && rc != MDB_NOTFOUND)
-		err = vs__lmdb_err(rc, "walk index", l->e->path);
-	if (c)
-		mdb_cursor_close(c);
-	vs__lmdb_rtxn_end(l, txn);
-	return err;
-}
-
-/* Walks in steps, no txn held while callbacks run: they may use this handle. */
+/*
+ * Walks in steps of vs__lmdb_obj_list, each resuming after the last id seen,
+ * with no txn held while callbacks run: they may use this handle, and an
+ * entry deleted or moved meanwhile (by them, a collection or another
+ * process) does not end the walk early.
+ */
 static int lmdb_obj_foreach(struct vs_backend *b, vs_oid_fn *cb, void *payload)
 {
-	struct lmdb_backend *l = vs__lmdb_from(b);
-	struct vs_oid *ids = vs__malloc(FOREACH_STEP * sizeof(*ids));
-	unsigned char last[VS_OID_MAXSZ + OFFSZ];
-	size_t lastlen = 0, n;
+	struct vs_oid *ids = vs__malloc(FOREACH_STEP * sizeof(*ids)), last;
+	size_t n = 0;
 	int err = 0;
 
 	if (!ids)
 		return vs__enomem();
 	do {
-		if ((err = foreach_step(l, ids, &n, last, &lastlen)) < 0)
+		bool resume = n > 0;
+		if ((err = vs__lmdb_obj_list(b, resume ? &last : NULL, ids, FOREACH_STEP, &n)) < 0)
 			break;
 		for (size_t i = 0; i < n && !err; i++)
 			err = cb(payload, &ids[i]);
+		if (n)
+			last = ids[n - 1];
 	} while (!err && n == FOREACH_STEP);
 	vs_free(ids);
 	return err;

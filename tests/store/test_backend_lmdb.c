@@ -362,6 +362,42 @@ static void test_storage_per_commit_stays_within_1_3x_of_object_bytes(void **sta
 	store_close(b);
 }
 
+/* Deletes every object it is shown (as a sweep does), counting them. */
+struct delete_walk {
+	struct vs_backend *b;
+	size_t n;
+};
+
+static int delete_cb(void *payload, const struct vs_oid *id)
+{
+	struct delete_walk *w = payload;
+	w->n++;
+	return w->b->ops->obj_delete(w->b, id);
+}
+
+/* A walk resumes after the last id it listed even when that entry is gone
+ * (a callback, a collection or another process deleted or moved it). */
+static void test_foreach_goes_on_past_entries_deleted_during_the_walk(void **state)
+{
+	struct fixture *f = *state;
+	struct vs_backend *b = store_open(f->path, 0, 0);
+	uint32_t nobj = 3 * 1024 + 17; /* several steps of the walk */
+	struct delete_walk w = { b, 0 };
+	size_t left = 0;
+
+	assert_vs_ok(b->ops->batch_begin(b));
+	for (uint32_t i = 0; i < nobj; i++) {
+		struct vs_oid id = oid_make(VS_OID_SHA256, i);
+		assert_vs_ok(b->ops->obj_write(b, &id, VS_OBJ_BLOB, &i, sizeof(i)));
+	}
+	assert_vs_ok(b->ops->batch_commit(b));
+	assert_vs_ok(b->ops->obj_foreach(b, delete_cb, &w));
+	assert_int_equal(w.n, nobj);
+	assert_vs_ok(b->ops->obj_foreach(b, count_cb, &left));
+	assert_int_equal(left, 0);
+	store_close(b);
+}
+
 static void test_nocreate_on_missing_dir_fails_with_enoent(void **state)
 {
 	struct fixture *f = *state;
@@ -616,6 +652,7 @@ int main(void)
 		T(test_ref_list_with_prefix_is_sorted),
 		T(test_full_map_grows_and_batch_survives),
 		T(test_storage_per_commit_stays_within_1_3x_of_object_bytes),
+		T(test_foreach_goes_on_past_entries_deleted_during_the_walk),
 		T(test_nocreate_on_missing_dir_fails_with_enoent),
 		T(test_readonly_child_process_sees_every_committed_head),
 		T(test_two_handles_in_one_process_share_the_env_and_cas_correctly),
