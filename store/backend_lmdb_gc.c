@@ -4,13 +4,17 @@
  * steps, and compacting the log. Deleting an object removes its index entry;
  * its record stays in the log, and its size is added to the "free" database
  * (dead bytes per log segment of SEG_CHUNKS chunks). Compaction picks the
- * oldest stretch of the log that is at least half dead, moves the live
- * records in it to the log's end (updating their index entries) and then
- * deletes its chunks, so LMDB frees their pages and reuses them for new
- * chunks: the file stops growing once history is trimmed. Every step is one
+ * stretches of the log, anywhere but its last segment, that are more dead
+ * than live (up to CP_MAX_RANGES of them: retention kills the oldest
+ * records, but each collection also leaves a burst of short-lived ones in
+ * the middle: records it moved or stored again whole), moves the live
+ * records in them to the log's end (updating their index entries) and then
+ * deletes their chunks, so LMDB frees their pages and reuses them for new
+ * chunks: the file stops growing once history is trimmed. A live record
+ * that starts before a stretch and runs into it moves too. Every step is one
  * write txn, so a crash leaves either the old or the new place of a record
  * indexed; moving a record counts its old copy as dead, so the tallies stay
- * exact across crashes.
+ * exact across crashes (but for records straddling a stretch's ends).
  */
 #include "backend_lmdb_int.h"
 
@@ -100,7 +104,9 @@ int vs__lmdb_rec_rewrite(struct lmdb_backend *l, const struct vs_oid *id, uint64
 	return tally_add(l, off, rec_size(oldlen));
 }
 
-/* Move the record of op->id to the log's end if it lies below op->limit. */
+/* Move the record of op->id to the log's end if it starts in [op->lo,
+ * op->limit), or with op->straddle, if it starts below op->limit and ends
+ * past it. */
 int vs__lmdb_apply_move(struct lmdb_backend *l, const struct lmdb_op *op)
 {
 	struct vs_buf rec = VS_BUF_INIT;
@@ -110,27 +116,30 @@ int vs__lmdb_apply_move(struct lmdb_backend *l, const struct lmdb_op *op)
 
 	if ((err = vs__lmdb_tail_flush(l)) < 0)
 		return err;
-	if ((err = vs__lmdb_index_find(l, l->wtxn, &op->id, &off)) <= 0 || off >= op->limit)
+	if ((err = vs__lmdb_index_find(l, l->wtxn, &op->id, &off)) <= 0 || off >= op->limit ||
+	    (!op->straddle && off < op->lo))
 		return err < 0 ? err : 0;
-	if ((err = vs__lmdb_rec_read(l, l->wtxn, &op->id, off, &type, &rec)) == 0)
+	if ((err = vs__lmdb_rec_read(l, l->wtxn, &op->id, off, &type, &rec)) == 0 &&
+	    (!op->straddle || off + rec_size(rec.size) > op->limit))
 		err = vs__lmdb_rec_rewrite(l, &op->id, off, rec.size, type, rec.ptr, rec.size);
 	vs_buf_release(&rec);
 	return err;
 }
 
-/* Delete the free-space tallies of the segments below @limit. */
-static int tallies_drop(struct lmdb_backend *l, uint64_t limit)
+/* Delete the free-space tallies of the segments in [@lo, @limit). */
+static int tallies_drop(struct lmdb_backend *l, uint64_t lo, uint64_t limit)
 {
-	size_t below = (size_t)(limit / seg_bytes(l->e)), seg;
+	size_t seg = (size_t)(lo / seg_bytes(l->e)), below = (size_t)(limit / seg_bytes(l->e));
+	MDB_val k = { sizeof(seg), &seg }, v;
 	MDB_cursor *c;
-	MDB_val k, v;
 	int rc;
 
 	if (!l->e->has_free)
 		return 0;
 	if ((rc = mdb_cursor_open(l->wtxn, l->e->free, &c)))
 		return vs__lmdb_err(rc, "open free space cursor", l->e->path);
-	while (!(rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)) && k.mv_size == sizeof(seg)) {
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc && k.mv_size == sizeof(seg);
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) { /* after a delete: its successor */
 		memcpy(&seg, k.mv_data, sizeof(seg));
 		if (seg >= below || (rc = mdb_cursor_del(c, 0)))
 			break;
@@ -139,12 +148,13 @@ static int tallies_drop(struct lmdb_backend *l, uint64_t limit)
 	return rc && rc != MDB_NOTFOUND ? vs__lmdb_err(rc, "drop free space", l->e->path) : 0;
 }
 
-/* Delete up to op->len log chunks below op->limit; then their tallies. */
+/* Delete up to op->len log chunks in [op->lo, op->limit); then their tallies. */
 int vs__lmdb_apply_drop(struct lmdb_backend *l, const struct lmdb_op *op)
 {
-	size_t below = (size_t)(op->limit / l->e->chunk), no, n = 0;
+	size_t below = (size_t)(op->limit / l->e->chunk), no = (size_t)(op->lo / l->e->chunk);
+	size_t n = 0;
+	MDB_val k = { sizeof(no), &no }, v;
 	MDB_cursor *c;
-	MDB_val k, v;
 	int rc;
 
 	l->compact.dropped = 0; /* a replay after growing the map counts afresh */
@@ -153,7 +163,8 @@ int vs__lmdb_apply_drop(struct lmdb_backend *l, const struct lmdb_op *op)
 		return rc;
 	if ((rc = mdb_cursor_open(l->wtxn, l->e->log, &c)))
 		return vs__lmdb_err(rc, "open log cursor", l->e->path);
-	while (!(rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)) && k.mv_size == sizeof(no)) {
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); !rc && k.mv_size == sizeof(no);
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) { /* after a delete: its successor */
 		memcpy(&no, k.mv_data, sizeof(no));
 		if (no >= below)
 			break;
@@ -169,7 +180,7 @@ int vs__lmdb_apply_drop(struct lmdb_backend *l, const struct lmdb_op *op)
 	mdb_cursor_close(c);
 	if (rc && rc != MDB_NOTFOUND)
 		return vs__lmdb_err(rc, "drop log chunks", l->e->path);
-	return l->compact.drop_more ? 0 : tallies_drop(l, op->limit);
+	return l->compact.drop_more ? 0 : tallies_drop(l, op->lo, op->limit);
 }
 
 int vs__lmdb_obj_delete(struct vs_backend *b, const struct vs_oid *id)
@@ -257,24 +268,42 @@ int vs__lmdb_obj_list(struct vs_backend *b, const struct vs_oid *after, struct v
 	return err;
 }
 
-/*
- * Where a pass should clear up to: the segment boundary below the log's last
- * segment that maximises what the pass gains, the dead bytes below it less
- * the live ones it must copy (so a mostly dead segment is worth crossing a
- * live one, but the live recent end of the log is never copied), if the gain
- * is worth scanning the index. 0: no pass.
- */
-static int choose_limit(struct lmdb_backend *l, uint64_t *limit)
+/* Whether log chunk @no or a later one below @below exists (cursor @c on log). */
+static int chunks_in(MDB_cursor *c, size_t no, size_t below, bool *any)
 {
-	uint64_t sb = seg_bytes(l->e), start, end, dead = 0;
-	int64_t gain, best = 0;
-	size_t first, last, seg;
+	MDB_val k = { sizeof(no), &no }, v;
+	int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+
+	*any = false;
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (!rc && k.mv_size == sizeof(no)) {
+		memcpy(&no, k.mv_data, sizeof(no));
+		*any = no < below;
+	}
+	return rc;
+}
+
+/*
+ * The stretches a pass should clear: the log's segments below its last one
+ * each weigh what clearing it gains, its dead bytes less the live ones that
+ * must be copied (a segment already gone weighs nothing), and a stretch runs
+ * from a segment more dead than live for as long as the sum stays positive,
+ * ending where it was highest (so a mostly dead segment is worth crossing a
+ * live one). A pass is worth its scan of the whole index when the stretches
+ * gain a segment and 1/GAIN_DIV of the log; else no stretch (nranges 0).
+ */
+static int choose_ranges(struct lmdb_backend *l, struct lmdb_compact *cp)
+{
+	uint64_t sb = seg_bytes(l->e), total = 0;
+	size_t first, last, end, nseg, seg, hi;
+	int64_t *gain = NULL, sum, best;
 	MDB_cursor *c = NULL;
 	MDB_val k, v;
 	MDB_txn *txn;
 	int rc, err;
 
-	*limit = 0;
+	cp->nranges = 0;
 	if (!l->e->has_free)
 		return 0;
 	if ((err = vs__lmdb_rtxn_begin(l, false, &txn)) < 0)
@@ -286,11 +315,24 @@ static int choose_limit(struct lmdb_backend *l, uint64_t *limit)
 	if ((rc = mdb_cursor_get(c, &k, &v, MDB_LAST)))
 		goto out;
 	memcpy(&last, k.mv_data, sizeof(last));
+	first /= SEG_CHUNKS;
+	end = last / SEG_CHUNKS; /* the last segment is still filling */
+	if (end <= first)
+		goto out;
+	nseg = end - first;
+	if (!(gain = vs__calloc(nseg, sizeof(*gain)))) {
+		err = vs__enomem();
+		goto out;
+	}
+	for (seg = 0; seg < nseg && !rc; seg++) {
+		bool any;
+		rc = chunks_in(c, (first + seg) * SEG_CHUNKS, (first + seg + 1) * SEG_CHUNKS, &any);
+		gain[seg] = any ? -(int64_t)sb : 0;
+		total += any ? sb : 0;
+	}
 	mdb_cursor_close(c);
 	c = NULL;
-	start = (uint64_t)first * l->e->chunk;
-	end = (uint64_t)(last / SEG_CHUNKS) * sb; /* the last segment is still filling */
-	if ((rc = mdb_cursor_open(txn, l->e->free, &c)))
+	if (rc || (rc = mdb_cursor_open(txn, l->e->free, &c)))
 		goto out;
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); !rc;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
@@ -299,62 +341,109 @@ static int choose_limit(struct lmdb_backend *l, uint64_t *limit)
 			continue;
 		memcpy(&seg, k.mv_data, sizeof(seg));
 		memcpy(&d, v.mv_data, sizeof(d));
-		if ((uint64_t)(seg + 1) * sb > end)
+		if (seg >= end)
 			break;
-		dead += d;
-		gain = (int64_t)(2 * dead) - (int64_t)((uint64_t)(seg + 1) * sb - start);
-		if (gain > best) {
-			*limit = (uint64_t)(seg + 1) * sb;
-			best = gain;
-		}
+		if (seg >= first && gain[seg - first] && d <= INT64_MAX / 4)
+			gain[seg - first] += 2 * (int64_t)d; /* dead bytes, less the live ones */
 	}
-	if ((uint64_t)best < sb ||
-	    (uint64_t)best < ((uint64_t)(last + 1) * l->e->chunk - start) / GAIN_DIV)
-		*limit = 0;
+	best = 0;
+	for (seg = 0; seg < nseg && cp->nranges < CP_MAX_RANGES;) {
+		if (gain[seg] <= 0) {
+			seg++;
+			continue;
+		}
+		int64_t top = 0;
+		for (sum = 0, hi = seg; hi < nseg && sum + gain[hi] > 0; hi++) {
+			sum += gain[hi];
+			if (sum > top) {
+				top = sum;
+				cp->ranges[cp->nranges] = (struct lmdb_range){
+					.lo = (first + seg) * sb, .hi = (first + hi + 1) * sb
+				};
+			}
+		}
+		best += top;
+		seg = (size_t)(cp->ranges[cp->nranges++].hi / sb - first);
+	}
+	if ((uint64_t)best < sb || (uint64_t)best < total / GAIN_DIV)
+		cp->nranges = 0;
 out:
+	vs_free(gain);
 	if (c)
 		mdb_cursor_close(c);
 	vs__lmdb_rtxn_end(l, txn);
-	return rc && rc != MDB_NOTFOUND ? vs__lmdb_err(rc, "read free space", l->e->path) : 0;
+	if (rc && rc != MDB_NOTFOUND)
+		return vs__lmdb_err(rc, "read free space", l->e->path);
+	return err < 0 ? err : 0;
 }
 
 struct move_ctx {
-	struct vs_oid *ids;
+	struct lmdb_compact *cp;
+	struct lmdb_op *ops;
 	size_t n, max, scanned;
-	uint64_t limit;
 	struct vs_oid last;
 };
+
+/* The first of cp's stretches that ends past @off (nranges: none). */
+static size_t range_at(const struct lmdb_compact *cp, uint64_t off)
+{
+	size_t lo = 0, hi = cp->nranges;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (cp->ranges[mid].hi <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
 
 static int move_pick(void *ctx, const struct vs_oid *id, uint64_t off)
 {
 	struct move_ctx *m = ctx;
+	size_t r = range_at(m->cp, off);
+	struct lmdb_range *rg = &m->cp->ranges[r];
+
 	m->last = *id;
 	m->scanned++;
-	if (off < m->limit)
-		m->ids[m->n++] = *id;
+	if (r == m->cp->nranges)
+		return 0;
+	if (off >= rg->lo) {
+		m->ops[m->n++] = (struct lmdb_op){ .kind = OP_MOVE, .id = *id, .lo = rg->lo,
+						   .limit = rg->hi };
+	} else if (!rg->before.type || off > rg->before_off) {
+		rg->before = *id; /* the live record that may run into the stretch */
+		rg->before_off = off;
+	}
 	return m->n == m->max ? 1 : 0;
 }
 
-/* Scan the next stretch of the index and move what lies below the limit. */
+/* Scan the next stretch of the index and move what lies in a stretch of the
+ * log; once the scan is through, move what runs into one from below. */
 static int move_step(struct lmdb_backend *l, size_t budget, size_t *moved)
 {
 	struct lmdb_compact *cp = &l->compact;
-	struct move_ctx m = { .max = budget, .limit = cp->limit };
+	struct move_ctx m = { .cp = cp, .max = budget };
 	struct vs_oid after;
 	bool end;
 	int err;
 
-	if (!(m.ids = vs__malloc(budget * sizeof(*m.ids))))
+	/* Room for the picks and a record running into each stretch. */
+	if (!(m.ops = vs__malloc((budget + CP_MAX_RANGES) * sizeof(*m.ops))))
 		return vs__enomem();
 	if (cp->lastlen)
 		vs_oid_fromraw(&after, cp->lastlen == 20 ? VS_OID_SHA1 : VS_OID_SHA256, cp->last);
 	err = scan(l, cp->lastlen ? &after : NULL, budget * SCAN_PER_MOVE, move_pick, &m, &end);
+	for (size_t r = 0; err >= 0 && end && r < cp->nranges; r++) {
+		if (cp->ranges[r].before.type)
+			m.ops[m.n++] = (struct lmdb_op){ .kind = OP_MOVE, .straddle = true,
+							 .id = cp->ranges[r].before,
+							 .limit = cp->ranges[r].lo };
+	}
 	if (err < 0 || !m.n || (err = l->base.ops->batch_begin(&l->base)) < 0)
 		goto out;
-	for (size_t i = 0; i < m.n && err >= 0; i++) {
-		struct lmdb_op op = { .kind = OP_MOVE, .id = m.ids[i], .limit = cp->limit };
-		err = vs__lmdb_run_write(l, &op);
-	}
+	for (size_t i = 0; i < m.n && err >= 0; i++)
+		err = vs__lmdb_run_write(l, &m.ops[i]);
 	if (err < 0)
 		l->base.ops->batch_abort(&l->base);
 	else if ((err = l->base.ops->batch_commit(&l->base)) >= 0)
@@ -364,9 +453,11 @@ out:
 		cp->lastlen = vs_oid_size(m.last.type);
 		memcpy(cp->last, m.last.id, cp->lastlen);
 	}
-	if (err >= 0 && end)
+	if (err >= 0 && end) {
 		cp->stage = CP_DROPPING;
-	vs_free(m.ids);
+		cp->drop_at = 0;
+	}
+	vs_free(m.ops);
 	return err;
 }
 
@@ -380,18 +471,19 @@ int vs__lmdb_compact_step(struct vs_backend *b, size_t budget, uint64_t *freed, 
 	if (l->in_batch)
 		return vs_error_set(VS_EBUSY, "cannot compact %s inside a batch", l->e->path);
 	if (cp->stage == CP_IDLE) {
-		if ((err = choose_limit(l, &cp->limit)) < 0 || !cp->limit)
+		if ((err = choose_ranges(l, cp)) < 0 || !cp->nranges)
 			return err;
 		cp->stage = CP_MOVING;
 		cp->lastlen = 0;
 	}
 	if (cp->stage == CP_MOVING)
 		return (err = move_step(l, budget ? budget : 1, moved)) < 0 ? err : 1;
-	op.limit = cp->limit;
+	op.lo = cp->ranges[cp->drop_at].lo;
+	op.limit = cp->ranges[cp->drop_at].hi;
 	if ((err = vs__lmdb_run_write(l, &op)) < 0)
 		return err;
 	*freed += cp->dropped;
-	if (cp->drop_more)
+	if (cp->drop_more || ++cp->drop_at < cp->nranges)
 		return 1;
 	cp->stage = CP_IDLE;
 	return 0;

@@ -86,7 +86,8 @@ struct lmdb_op {
 	const char *name;       /* ref name or setting */
 	const void *data;       /* object content, setting value; OP_IDMAP: the raw id mapped to */
 	size_t len;             /* bytes at data; OP_DROP: most chunks to delete */
-	uint64_t limit;         /* OP_MOVE, OP_DROP: the log offset compaction clears below */
+	uint64_t lo, limit;     /* OP_MOVE, OP_DROP: the log stretch [lo, limit) to clear */
+	bool straddle;          /* OP_MOVE: move it if it starts below limit and ends past it */
 };
 
 /* A write kept for replay: its data and name live in the batch's opdata. */
@@ -97,15 +98,28 @@ struct lmdb_logged {
 	bool has_name;
 };
 
-/* A compaction pass: records below limit move to the log's end, then the
- * chunks below it go. Kept in memory: after a restart a new pass starts. */
+/* Most stretches of the log one compaction pass clears. */
+#define CP_MAX_RANGES 64
+
+/* A stretch of the log a pass clears: segment boundaries lo < hi. The live
+ * record that starts last below lo (found by the scan) may run into it. */
+struct lmdb_range {
+	uint64_t lo, hi;
+	struct vs_oid before; /* type 0: no live record below lo seen yet */
+	uint64_t before_off;
+};
+
+/* A compaction pass: the live records in its stretches move to the log's
+ * end, then the chunks of the stretches go. Kept in memory: after a restart
+ * a new pass starts. */
 struct lmdb_compact {
 	enum { CP_IDLE, CP_MOVING, CP_DROPPING } stage;
-	uint64_t limit;                       /* a segment boundary */
+	struct lmdb_range ranges[CP_MAX_RANGES]; /* in log order, disjoint */
+	size_t nranges, drop_at;                 /* drop_at: the stretch OP_DROP clears */
 	unsigned char last[VS_OID_MAXSZ + OFFSZ]; /* index entry the scan reached */
 	size_t lastlen;                       /* 0: from the first entry */
 	uint64_t dropped;                     /* OP_DROP: bytes of the chunks it deleted */
-	bool drop_more;                       /* OP_DROP: chunks below limit remain */
+	bool drop_more;                       /* OP_DROP: chunks of the stretch remain */
 };
 
 struct lmdb_backend {

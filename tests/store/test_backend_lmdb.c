@@ -398,6 +398,82 @@ static void test_foreach_goes_on_past_entries_deleted_during_the_walk(void **sta
 	store_close(b);
 }
 
+/* Bytes a record of @len content bytes takes in the log: a type byte, the
+ * length in LEB128, the content. */
+static size_t rec_bytes(size_t len)
+{
+	size_t n = 2;
+	for (size_t rest = len >> 7; rest; rest >>= 7)
+		n++;
+	return n + len;
+}
+
+/* Write objects @seed.. of @len bytes until the log reaches @until; returns
+ * the next seed, *off the log's end. */
+static uint32_t write_until(struct vs_backend *b, uint32_t seed, size_t len, uint64_t *off,
+			    uint64_t until, const unsigned char *data)
+{
+	assert_vs_ok(b->ops->batch_begin(b));
+	for (; *off < until; seed++) {
+		struct vs_oid id = oid_make(VS_OID_SHA256, seed);
+		assert_vs_ok(b->ops->obj_write(b, &id, VS_OBJ_BLOB, data + seed % 64, len));
+		*off += rec_bytes(len);
+	}
+	assert_vs_ok(b->ops->batch_commit(b));
+	return seed;
+}
+
+/*
+ * Compaction clears a dead stretch in the middle of the log without copying
+ * the live records before it (the oldest records are live: a pass from the
+ * log's start would not pay), and a live record that starts before the
+ * stretch and runs into it is moved, not cut.
+ */
+static void test_compaction_clears_a_dead_stretch_behind_live_records(void **state)
+{
+	struct fixture *f = *state;
+	struct vs_backend *b = store_open(f->path, 0, 0);
+	static unsigned char data[300000];
+	uint64_t seg = 32 * stat_value(b, "lmdb.chunk_size"); /* SEG_CHUNKS chunks */
+	uint64_t off = 0, freed = 0;
+	size_t moved = 0;
+	int rc;
+
+	fill(data, sizeof(data), 9);
+
+	/* 16 segments of live records, then one big live record ending 64 bytes
+	 * into segment 20, 8 segments of records to delete, 2 more live ones. */
+	uint32_t front = write_until(b, 0, 1000, &off, 16 * seg, data);
+	struct vs_oid big = oid_make(VS_OID_SHA256, 100000);
+	size_t big_len = (size_t)(20 * seg + 64 - off) - 4; /* a 4-byte header */
+	assert_true(big_len >= 16384 && big_len < 2097152);
+	assert_vs_ok(b->ops->obj_write(b, &big, VS_OBJ_BLOB, data, big_len));
+	off += rec_bytes(big_len);
+	uint32_t middle = write_until(b, front, 1000, &off, 28 * seg, data);
+	uint32_t tail = write_until(b, middle, 1000, &off, 30 * seg + 100, data);
+	for (uint32_t i = front; i < middle; i++) {
+		struct vs_oid id = oid_make(VS_OID_SHA256, i);
+		assert_vs_ok(b->ops->obj_delete(b, &id));
+	}
+
+	for (size_t steps = 0; (rc = b->ops->compact_step(b, 64, &freed, &moved)) == 1; steps++)
+		assert_true(steps < 1000);
+	assert_vs_ok(rc);
+	print_message("compaction: %zu records moved, %llu bytes freed\n", moved,
+		      (unsigned long long)freed);
+	assert_int_equal(moved, 1); /* the big record, which ran into the stretch */
+	assert_true(freed >= 7 * seg);
+	assert_obj(b, &big, VS_OBJ_BLOB, data, big_len);
+	for (uint32_t i = 0; i < tail; i++) {
+		struct vs_oid id = oid_make(VS_OID_SHA256, i);
+		if (i < front || i >= middle)
+			assert_obj(b, &id, VS_OBJ_BLOB, data + i % 64, 1000);
+		else
+			assert_int_equal(b->ops->obj_exists(b, &id), 0);
+	}
+	store_close(b);
+}
+
 static void test_nocreate_on_missing_dir_fails_with_enoent(void **state)
 {
 	struct fixture *f = *state;
@@ -653,6 +729,7 @@ int main(void)
 		T(test_full_map_grows_and_batch_survives),
 		T(test_storage_per_commit_stays_within_1_3x_of_object_bytes),
 		T(test_foreach_goes_on_past_entries_deleted_during_the_walk),
+		T(test_compaction_clears_a_dead_stretch_behind_live_records),
 		T(test_nocreate_on_missing_dir_fails_with_enoent),
 		T(test_readonly_child_process_sees_every_committed_head),
 		T(test_two_handles_in_one_process_share_the_env_and_cas_correctly),
