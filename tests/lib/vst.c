@@ -161,3 +161,19 @@ struct vs_repo *vst_repo_open(const char *backend, const char *dir)
 {
 	return vst_repo_open_format(backend, dir, NULL);
 }
+
+struct vs_tree *vst_branch_tree(struct vs_repo *repo, const char *branch)
+{
+	struct vs_tree *t = NULL;
+	struct vs_commit *c;
+	struct vs_oid head;
+
+	if (vs_branch_head(&head, repo, branch) == 0) {
+		assert_vs_ok(vs_commit_lookup(&c, repo, &head));
+		assert_vs_ok(vs_commit_tree(&t, c));
+		vs_commit_free(c);
+	} else {
+		assert_vs_ok(vs_tree_new(&t, repo));
+	}
+	return t;
+}

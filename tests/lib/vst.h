@@ -52,5 +52,8 @@ struct vs_repo *vst_repo_open(const char *backend, const char *dir);
 struct vs_repo *vst_repo_open_format(const char *backend, const char *dir, const char *format);
 /* Open store @uri in object format @format (NULL: the backend's default). */
 struct vs_repo *vst_repo_open_uri(const char *uri, const char *format);
+/* The tree of @branch's head, or a new empty tree when the branch does not
+ * exist; the caller frees it. */
+struct vs_tree *vst_branch_tree(struct vs_repo *repo, const char *branch);
 
 #endif

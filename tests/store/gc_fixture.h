@@ -65,17 +65,9 @@ static inline struct vs_oid commit_kv(struct vs_repo *repo, const char *branch, 
 {
 	struct vs_signature sig = vst_sig(time);
 	struct vs_commit_opts o = { .author = &sig, .message = "gc test\n" };
-	struct vs_tree *t = NULL, *n = NULL;
-	struct vs_commit *c;
-	struct vs_oid head, id;
+	struct vs_tree *t = vst_branch_tree(repo, branch), *n = NULL;
+	struct vs_oid id;
 
-	if (vs_branch_head(&head, repo, branch) == 0) {
-		assert_vs_ok(vs_commit_lookup(&c, repo, &head));
-		assert_vs_ok(vs_commit_tree(&t, c));
-		vs_commit_free(c);
-	} else {
-		assert_vs_ok(vs_tree_new(&t, repo));
-	}
 	assert_vs_ok(vs_tree_set(&n, t, key, val, strlen(val)));
 	assert_vs_ok(vs_branch_commit(&id, repo, branch, NULL, n, &o));
 	vs_tree_free(t);

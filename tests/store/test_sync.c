@@ -141,17 +141,9 @@ static struct vs_oid put(struct vs_repo *repo, const char *branch, const char *p
 {
 	struct vs_signature sig = vst_sig(time);
 	struct vs_commit_opts o = { .author = &sig, .message = value };
-	struct vs_tree *tree = NULL, *next = NULL;
-	struct vs_commit *c = NULL;
-	struct vs_oid head, id;
+	struct vs_tree *tree = vst_branch_tree(repo, branch), *next = NULL;
+	struct vs_oid id;
 
-	if (vs_branch_head(&head, repo, branch) == 0) {
-		assert_vs_ok(vs_commit_lookup(&c, repo, &head));
-		assert_vs_ok(vs_commit_tree(&tree, c));
-		vs_commit_free(c);
-	} else {
-		assert_vs_ok(vs_tree_new(&tree, repo));
-	}
 	assert_vs_ok(vs_tree_set(&next, tree, path, value, strlen(value)));
 	assert_vs_ok(vs_branch_commit(&id, repo, branch, NULL, next, &o));
 	vs_tree_free(tree);

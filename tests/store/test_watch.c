@@ -89,19 +89,11 @@ static struct vs_oid commit_on(struct vs_repo *repo, const char *branch, ...)
 {
 	struct vs_signature sig = vst_sig(1000);
 	struct vs_commit_opts o = { .author = &sig, .message = "change\n" };
-	struct vs_tree *t = NULL, *next;
-	struct vs_commit *c = NULL;
-	struct vs_oid head, id;
+	struct vs_tree *t = vst_branch_tree(repo, branch), *next;
+	struct vs_oid id;
 	const char *path;
 	va_list ap;
 
-	if (vs_branch_head(&head, repo, branch) == 0) {
-		assert_vs_ok(vs_commit_lookup(&c, repo, &head));
-		assert_vs_ok(vs_commit_tree(&t, c));
-		vs_commit_free(c);
-	} else {
-		assert_vs_ok(vs_tree_new(&t, repo));
-	}
 	va_start(ap, branch);
 	while ((path = va_arg(ap, const char *))) {
 		const char *value = va_arg(ap, const char *);
