@@ -111,20 +111,35 @@ static void writer_set(struct lmdb_env *e, bool on)
 	pthread_mutex_unlock(&e->wlock);
 }
 
+/*
+ * A process killed inside a read txn leaves its reader slot behind, and the
+ * snapshot the slot names keeps every page freed since from being reused:
+ * the file grows as if the reader were still reading. LMDB clears such slots
+ * only when asked (mdb_reader_check), so a writer asks every
+ * READER_CHECK_TXNS write txns: a dead reader then pins at most that many
+ * txns' worth of freed pages. A check costs a scan of the reader table.
+ */
+#define READER_CHECK_TXNS 64
+
 /* Begin the write txn, first growing a map that is 3/4 full. */
 int vs__lmdb_wtxn_begin(struct lmdb_backend *l)
 {
 	struct lmdb_env *e = l->e;
 	MDB_envinfo info;
-	int rc, err;
+	int rc, err, dead;
 
 	/* LMDB's writer lock is not recursive: refuse rather than deadlock. */
 	pthread_mutex_lock(&e->wlock);
 	bool self = e->has_writer && pthread_equal(e->writer, pthread_self());
+	bool check = !self && ++e->wtxns_unchecked >= READER_CHECK_TXNS;
+	if (check)
+		e->wtxns_unchecked = 0;
 	pthread_mutex_unlock(&e->wlock);
 	if (self)
 		return vs_error_set(VS_EBUSY, "another handle on %s is writing in this thread",
 				    e->path);
+	if (check)
+		mdb_reader_check(e->env, &dead);
 	for (bool grown = false;;) {
 		pthread_rwlock_rdlock(&e->maplock);
 		if (!(rc = mdb_txn_begin(e->env, NULL, 0, &l->wtxn))) {

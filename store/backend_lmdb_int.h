@@ -63,9 +63,10 @@ struct lmdb_env {
 	 * default prefers readers, so a thread holding a batch may read through
 	 * another handle (a recursive read lock) while a remap waits. */
 	pthread_rwlock_t maplock;
-	pthread_mutex_t wlock;    /* guards writer, has_writer; taken after LMDB's */
+	pthread_mutex_t wlock;    /* guards the next three; taken after LMDB's */
 	pthread_t writer;         /* thread holding a write txn */
 	bool has_writer;
+	unsigned int wtxns_unchecked; /* write txns begun since the last dead-reader check */
 	struct lmdb_filter filter; /* see backend_lmdb_filter.c */
 	struct lmdb_recent *recent; /* see backend_lmdb_delta.c; NULL until a delta is tried */
 };

@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -559,6 +560,68 @@ static void test_readonly_child_process_sees_every_committed_head(void **state)
 	store_close(b);
 }
 
+static off_t data_file_size(const char *dir)
+{
+	char path[4300];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_size;
+}
+
+/* A child that opens the store with liblmdb, begins a read txn, reports it
+ * on @ready and dies with the txn open: its reader slot stays behind. */
+static void die_reading(const char *dir, int ready)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	char one = 1;
+
+	if (mdb_env_create(&env) || mdb_env_set_maxdbs(env, 8) ||
+	    mdb_env_open(env, dir, MDB_RDONLY, 0644) ||
+	    mdb_txn_begin(env, NULL, MDB_RDONLY, &txn))
+		_exit(2);
+	if (write(ready, &one, 1) != 1)
+		_exit(3);
+	raise(SIGKILL);
+	_exit(4);
+}
+
+/* A reader killed in its txn pins the snapshot it read: without a check for
+ * dead readers, every page the writer frees afterwards stays unusable and
+ * the file grows by each txn's copied pages (~16 KiB a ref update here). */
+static void test_a_reader_killed_in_its_txn_stops_pinning_pages(void **state)
+{
+	struct fixture *f = *state;
+	struct vs_backend *b = store_open(f->path, 0, 0);
+	struct vs_oid v[2] = { oid_make(VS_OID_SHA1, 1), oid_make(VS_OID_SHA1, 2) };
+	const unsigned int updates = 1000;
+	int ready[2], status;
+	char one;
+
+	assert_vs_ok(b->ops->ref_cas(b, "refs/heads/main", &v[0], NULL));
+	assert_int_equal(pipe(ready), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(ready[0]);
+		die_reading(f->path, ready[1]);
+	}
+	close(ready[1]);
+	assert_int_equal(read(ready[0], &one, 1), 1);
+	close(ready[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+
+	off_t before = data_file_size(f->path);
+	for (unsigned int i = 0; i < updates; i++)
+		assert_vs_ok(b->ops->ref_cas(b, "refs/heads/main", &v[(i + 1) % 2], &v[i % 2]));
+	off_t grown = data_file_size(f->path) - before;
+	/* What the 64 txns before the first check pinned (~0.75 MiB); 15 MiB without. */
+	assert_true(grown <= 128 * 8192);
+	store_close(b);
+}
+
 struct counter {
 	const char *path;
 	int done;
@@ -734,6 +797,7 @@ int main(void)
 		T(test_compaction_clears_a_dead_stretch_behind_live_records),
 		T(test_nocreate_on_missing_dir_fails_with_enoent),
 		T(test_readonly_child_process_sees_every_committed_head),
+		T(test_a_reader_killed_in_its_txn_stops_pinning_pages),
 		T(test_two_handles_in_one_process_share_the_env_and_cas_correctly),
 		T(test_corrupt_stored_data_is_reported_as_ecorrupt),
 		T(test_settings_persist_and_stats_are_computed),
