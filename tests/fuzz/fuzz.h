@@ -42,6 +42,14 @@ int xsd_fuzz_wire(const uint8_t *data, size_t size);
  */
 int xsd_fuzz_engine(const uint8_t *data, size_t size);
 
+/**
+ * Run one object input: byte 0 picks the format (bit 0: "git", else "vs")
+ * and the type (bit 1: commit, else tree), the rest is the object's content,
+ * parsed by the reader and by the reachability walk (see fuzz_objects.c for
+ * what must agree). @return 0.
+ */
+int xsd_fuzz_objects(const uint8_t *data, size_t size);
+
 /* libFuzzer's entry point, defined by each target unless XSD_FUZZ_NO_ENTRY. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,6 +7,8 @@ corpus/wire/seed-*: inputs of fuzz_wire.c: [k][k chunk sizes - 1][stream of
 corpus/engine/seed-*: inputs of fuzz_engine.c: records [flags][type][len lo]
   [len hi][payload]; flags bit 0 = unprivileged connection, bit 1 = flush
   after, bits 2..7 = transaction selector (1 = the first id received).
+corpus/objects/seed-*: inputs of fuzz_objects.c: [kind][object content];
+  kind bit 0 = "git" format (else "vs"), bit 1 = commit (else tree).
 
 Only seed-* files are written; entries the fuzzers found (named by their
 SHA-1) are left alone. Usage: make_seeds.py [CORPUS_DIR]
@@ -209,8 +211,64 @@ def engine_seeds():
     return s
 
 
+def oid(n, size):
+    """A made-up raw object id: objects are parsed, never looked up."""
+    return bytes((n * 37 + i * 11) & 0xFF for i in range(size))
+
+
+def tree(size, entries):
+    """A tree as git writes it: entries (mode, name, n) in git's order."""
+    return b"".join(b"%o %s\0" % (mode, name) + oid(n, size) for mode, name, n in entries)
+
+
+def commit(hexlen, parents=1, extra=b"", message=b"write /local/domain/3/name\n", blank=True):
+    lines = [b"tree " + b"ab" * (hexlen // 2)]
+    lines += [b"parent " + (b"%02x" % (i + 1)) * (hexlen // 2) for i in range(parents)]
+    lines += [b"author dom3 <dom3@xenstore> 1800000000 +0000",
+              b"committer vstore <vstore@localhost> 1800000001 -0130"]
+    head = b"\n".join(lines) + b"\n" + extra
+    return head + (b"\n" + message if blank else b"")
+
+
+def object_seeds():
+    s = {}
+    for fmt, kind, size in (("git", 1, 20), ("vs", 0, 32)):
+        s[fmt + "-tree"] = bytes([kind]) + tree(size, [
+            (0o100644, b".meta", 1), (0o100644, b".value", 2), (0o40000, b"backend", 3),
+            (0o120000, b"link", 4), (0o160000, b"module", 5), (0o100755, b"run", 6)])
+        # git's order: a tree sorts as if its name ended in '/'
+        s[fmt + "-tree-order"] = bytes([kind]) + tree(size, [
+            (0o100644, b"a.b", 7), (0o40000, b"a", 8), (0o100644, b"a0", 9)])
+        s[fmt + "-tree-empty"] = bytes([kind])
+        s[fmt + "-tree-bad-mode"] = bytes([kind]) + tree(size, [(0o100664, b"x", 1)])
+        # old git wrote "040000": accepting it would give the tree a second encoding
+        s[fmt + "-tree-zero-padded"] = bytes([kind]) + b"0" + tree(size, [(0o40000, b"d", 1)])
+        s[fmt + "-tree-truncated"] = bytes([kind]) + tree(size, [(0o100644, b"x", 1)])[:-3]
+        s[fmt + "-commit"] = bytes([kind | 2]) + commit(2 * size)
+        s[fmt + "-commit-root"] = bytes([kind | 2]) + commit(2 * size, parents=0)
+        s[fmt + "-commit-merge"] = bytes([kind | 2]) + commit(
+            2 * size, parents=3, message=b"merge\n\nXs-Domain: 0\nXs-Tx: 4\n")
+        s[fmt + "-commit-headers"] = bytes([kind | 2]) + commit(
+            2 * size, extra=b"encoding ISO-8859-1\ngpgsig -----BEGIN-----\n line\n -----END-----\n")
+        s[fmt + "-commit-no-blank"] = bytes([kind | 2]) + commit(2 * size, blank=False)
+        s[fmt + "-commit-bad-ident"] = bytes([kind | 2]) + commit(2 * size).replace(b" <", b"<", 1)
+    # vs split nodes: "\0vsi" | depth | count (8, BE) | bitmap (4, BE) | 32-byte ids
+    def inode(depth, count, bitmap, nids=None):
+        n = bin(bitmap).count("1") if nids is None else nids
+        return (b"\0vsi" + bytes([depth]) + count.to_bytes(8, "big") + bitmap.to_bytes(4, "big") +
+                b"".join(oid(i + 40, 32) for i in range(n)))
+    s["vs-inode"] = b"\0" + inode(0, 1000, 0xFFFFFFFF)
+    s["vs-inode-sparse"] = b"\0" + inode(2, 33, 0x80000011)
+    s["vs-inode-too-few"] = b"\0" + inode(0, 32, 0x3)
+    s["vs-inode-short"] = b"\0" + inode(1, 100, 0x7, nids=2)
+    s["vs-inode-deep"] = b"\0" + inode(51, 100, 0x1)
+    s["git-inode"] = b"\1" + inode(0, 1000, 0x3)
+    return s
+
+
 def write_all(root):
-    for sub, seeds in (("wire", wire_seeds()), ("engine", engine_seeds())):
+    for sub, seeds in (("wire", wire_seeds()), ("engine", engine_seeds()),
+                       ("objects", object_seeds())):
         d = os.path.join(root, sub)
         os.makedirs(d, exist_ok=True)
         for name, data in sorted(seeds.items()):

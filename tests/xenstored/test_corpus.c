@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Replays the fuzz corpus (tests/fuzz/corpus/{wire,engine}, found through
+ * Replays the fuzz corpus (tests/fuzz/corpus/{wire,engine,objects}, found through
  * $XSD_FUZZ_CORPUS, which tests/fuzz/meson.build sets) through the very code
  * the libFuzzer targets run, included from tests/fuzz/, so every build
  * exercises the corpus without clang. The engine part is skipped until
@@ -23,6 +23,7 @@ static void corpus_fail(const char *file, int line, const char *what)
 #define XSD_FUZZ_NO_ENTRY
 #define XSD_FUZZ_FAIL(file, line, what) corpus_fail((file), (line), (what))
 #include "../fuzz/fuzz_wire.c"
+#include "../fuzz/fuzz_objects.c"
 #if __has_include("../../xenstored/engine.c")
 #define HAVE_ENGINE 1
 #include "../fuzz/fuzz_engine.c"
@@ -135,12 +136,20 @@ static void test_engine_corpus_replays_cleanly(void **state)
 #endif
 }
 
+static void test_objects_corpus_replays_cleanly(void **state)
+{
+	(void)state;
+	size_t n = corpus_replay("objects", xsd_fuzz_objects);
+	assert_true(n >= 20); /* make_seeds.py alone writes 30 */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wire_corpus_replays_cleanly),
 		cmocka_unit_test(test_wire_target_takes_degenerate_inputs),
 		cmocka_unit_test(test_engine_corpus_replays_cleanly),
+		cmocka_unit_test(test_objects_corpus_replays_cleanly),
 	};
 	return cmocka_run_group_tests_name("corpus", tests, NULL, NULL);
 }
