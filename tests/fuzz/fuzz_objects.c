@@ -118,6 +118,7 @@ static void fuzz_tree(const struct vs_format *f, const uint8_t *data, size_t siz
 	memset(&walked, 0, sizeof(walked));
 	int loaded = f->tree_load(f, &io, &id, entry_cb, &es, &inode);
 	int walk = f->obj_refs(f, VS_OBJ_TREE, data, size, refs_cb, &walked);
+	bool stored = false;
 	XSD_FUZZ_CHECK(loaded == VS_ECORRUPT || loaded == 0 || loaded == 1);
 	XSD_FUZZ_CHECK((walk == 0) == (loaded >= 0));
 	if (loaded == 1) { /* a split node: its children are what a walk follows */
@@ -126,15 +127,16 @@ static void fuzz_tree(const struct vs_format *f, const uint8_t *data, size_t siz
 			if (inode.bitmap >> b & 1)
 				refs_add(&es.refs, &inode.child[b]);
 		XSD_FUZZ_CHECK(f->inode_store(f, &io, &inode, &out) == 0);
+		stored = true;
 	} else if (loaded == 0 && es.n == es.total) {
 		XSD_FUZZ_CHECK(f->tree_store(f, &io, es.e, es.n, &out) == 0);
+		stored = true;
 	}
-	if (loaded >= 0) {
+	if (loaded >= 0)
 		XSD_FUZZ_CHECK(refs_equal(&es.refs, &walked));
-		if (loaded == 1 || es.n == es.total) { /* written back as it came */
-			XSD_FUZZ_CHECK(ctx.written.size == size);
-			XSD_FUZZ_CHECK(!size || !memcmp(ctx.written.ptr, data, size));
-		}
+	if (stored) { /* written back as it came */
+		XSD_FUZZ_CHECK(ctx.written.size == size);
+		XSD_FUZZ_CHECK(!size || !memcmp(ctx.written.ptr, data, size));
 	}
 	for (size_t i = 0; i < es.n; i++)
 		free(es.names[i]);

@@ -10,9 +10,9 @@
  * read per level), microseconds per diff of two adjacent commits, and each
  * as a ratio to the fan-out-10 figure. Reads and diffs are timed in three
  * passes and the median pass is printed: a pass takes milliseconds, and a
- * shared machine's hiccups would otherwise decide the ratios. The vs format's bounded nodes should
- * keep the ratios near 1 (the uncached read's grows with the depth of the
- * trie); git's flat trees grow with the directory. For reference the last
+ * shared machine's hiccups would otherwise decide the ratios. The vs
+ * format's bounded nodes should keep the ratios near 1 (the uncached read's
+ * grows with the depth of the trie); git's flat trees grow with the directory. For reference the last
  * column is a read from the writer's in-memory tree (what a daemon serves).
  *
  * The directory is built in the vs format (cheap: bounded nodes) and, for
@@ -89,6 +89,29 @@ static void warm_reads(struct vs_repo *repo, const struct vs_oid *head, size_t f
 	vs_buf_release(&v);
 }
 
+static int count_delta(void *payload, const struct vs_delta *d)
+{
+	(void)d;
+	(*(size_t *)payload)++;
+	return 0;
+}
+
+/* Microseconds per diff of each of @ncommits + 1 commits @ids with the next. */
+static double time_diffs(struct vs_repo *repo, const struct vs_oid *ids, size_t ncommits)
+{
+	size_t deltas = 0;
+	double t0 = bench_now();
+
+	for (size_t i = 0; i < ncommits; i++)
+		CHECK(vs_diff_commits(repo, &ids[i], &ids[i + 1], NULL, count_delta, &deltas),
+		      "diff");
+	double us = (bench_now() - t0) * 1e6 / (double)ncommits;
+	if (deltas > ncommits)
+		fprintf(stderr, "bench_scale: %zu deltas for %zu single-key commits\n", deltas,
+			ncommits);
+	return us;
+}
+
 static double median3(double a, double b, double c)
 {
 	return a > b ? (b > c ? b : a < c ? a : c) : (a > c ? a : b < c ? b : c);
@@ -121,13 +144,6 @@ static void build_vs(struct vs_repo *repo, size_t fanout)
 	}
 	CHECK(vs_branch_commit(&id, repo, "main", NULL, t, &o), "commit");
 	vs_tree_free(t);
-}
-
-static int count_delta(void *payload, const struct vs_delta *d)
-{
-	(void)d;
-	(*(size_t *)payload)++;
-	return 0;
 }
 
 static void measure(struct figures *f, struct vs_repo *repo, struct vs_repo *reader,
@@ -172,29 +188,18 @@ static void measure(struct figures *f, struct vs_repo *repo, struct vs_repo *rea
 	f->mem_read_us = (bench_now() - t0) * 1e6 / (double)nreads;
 
 	/* From the store by a reader that has read every key once. */
-	warm_reads(reader, &ids[ncommits], fanout);
-	double pass[3];
-	for (int i = 0; i < 3; i++)
-		pass[i] = time_reads(reader, &ids[ncommits], fanout, nreads);
-	f->read_us = median3(pass[0], pass[1], pass[2]);
+	const struct vs_oid *at = &ids[ncommits];
+	warm_reads(reader, at, fanout);
+	f->read_us = median3(time_reads(reader, at, fanout, nreads),
+			     time_reads(reader, at, fanout, nreads),
+			     time_reads(reader, at, fanout, nreads));
 	/* Uncached: every read loads its path (fewer reads: git's are slow). */
-	for (int i = 0; i < 3; i++)
-		pass[i] = time_reads(cold, &ids[ncommits], fanout, nreads / 50 ? nreads / 50 : 1);
-	f->cold_read_us = median3(pass[0], pass[1], pass[2]);
-
-	for (int p = 0; p < 3; p++) {
-		size_t deltas = 0;
-		t0 = bench_now();
-		for (size_t i = 0; i < ncommits; i++)
-			CHECK(vs_diff_commits(repo, &ids[i], &ids[i + 1], NULL, count_delta,
-					      &deltas),
-			      "diff");
-		pass[p] = (bench_now() - t0) * 1e6 / (double)ncommits;
-		if (deltas > ncommits)
-			fprintf(stderr, "bench_scale: %zu deltas for %zu single-key commits\n",
-				deltas, ncommits);
-	}
-	f->diff_us = median3(pass[0], pass[1], pass[2]);
+	size_t ncold = nreads / 50 ? nreads / 50 : 1;
+	f->cold_read_us = median3(time_reads(cold, at, fanout, ncold),
+				  time_reads(cold, at, fanout, ncold),
+				  time_reads(cold, at, fanout, ncold));
+	f->diff_us = median3(time_diffs(repo, ids, ncommits), time_diffs(repo, ids, ncommits),
+			     time_diffs(repo, ids, ncommits));
 	vs_buf_release(&v);
 	vs_tree_free(t);
 	free(ids);
